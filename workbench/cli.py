@@ -1,0 +1,161 @@
+"""The command line: `python -m workbench train|evaluate|predict|serve`.
+
+Training events become a progress bar on a terminal and plain lines otherwise; each command's result is one JSON
+object on the last line of stdout. A mistake in the input is one readable line on stderr and exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from typing import Any, Iterator, Sequence
+
+from .config import DataSpec, TrainConfig
+from .events import Event
+
+FLAG_NAMES = {"path": "data", "eval_path": "eval_data"}  # DataSpec fields whose flag reads better renamed
+
+
+def _add_dataclass_flags(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One flag per field, with the field's help text and default, so the CLI never drifts from the config."""
+    for field in dataclasses.fields(cls):
+        flag = "--" + FLAG_NAMES.get(field.name, field.name).replace("_", "-")
+        kind = str(field.type)
+        options: dict[str, Any] = {"dest": field.name, "help": field.metadata.get("help")}
+        if field.default is dataclasses.MISSING:
+            options["required"] = True
+        else:
+            options["default"] = field.default
+        if kind.startswith("bool"):
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = int if kind.startswith("int") else float if kind.startswith("float") else str
+        parser.add_argument(flag, **options)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m workbench", description="Fine-tune BERT or train an MLP on a CSV.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a model on a CSV and save it as a run folder")
+    _add_dataclass_flags(train, DataSpec)
+    _add_dataclass_flags(train, TrainConfig)
+    evaluate = commands.add_parser("evaluate", help="score a run on a labelled CSV (or its validation rows)")
+    evaluate.add_argument("--run", required=True, help="the run folder")
+    evaluate.add_argument("--data", help="a labelled CSV; without it, the run's own validation rows")
+    predict = commands.add_parser("predict", help="predict labels for a text or the rows of a CSV")
+    predict.add_argument("--run", required=True, help="the run folder")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", action="append", help="a text to classify (repeat for several)")
+    source.add_argument("--data", help="a CSV whose rows to classify")
+    predict.add_argument("--output", help="where to write the CSV with predictions (with --data)")
+    serve = commands.add_parser("serve", help="start the web app")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def _split_args(args: argparse.Namespace) -> tuple[DataSpec, TrainConfig]:
+    values = vars(args)
+    pick = lambda cls: {f.name: values[f.name] for f in dataclasses.fields(cls)}  # noqa: E731
+    return DataSpec(**pick(DataSpec)), TrainConfig(**pick(TrainConfig))
+
+
+def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]:
+    """Show events as they pass: a tqdm bar on a terminal, else a line per event (steps at most every 2 s)."""
+    bar, last_line = None, 0.0
+    for event in events:
+        if event.kind == "started":
+            print(f"training {event.model} on {event.device} ({event.precision}): {event.train_rows} rows, "
+                  f"{event.validation_rows} validation rows, {event.total_steps} steps -> {event.run_dir}", flush=True)
+            if interactive:
+                from tqdm import tqdm
+
+                bar = tqdm(total=event.total_steps, unit="step", file=sys.stderr)
+        elif event.kind == "step":
+            if bar is not None:
+                bar.update(event.step - bar.n)
+                bar.set_postfix(loss=f"{event.loss:.4f}", rows_s=f"{event.samples_per_second:.1f}")
+            elif time.monotonic() - last_line >= 2 or event.step == event.total_steps:
+                last_line = time.monotonic()
+                print(f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.learning_rate:.2e} "
+                      f"{event.samples_per_second:.1f} rows/s eta {event.eta_seconds:.0f}s", flush=True)
+        else:
+            if bar is not None and event.kind != "evaluated":
+                bar.close()
+            message = {
+                "evaluated": lambda e: f"epoch {e.epoch:g}: validation loss {e.loss:.4f} accuracy {e.accuracy:.4f} "
+                                       f"macro-F1 {e.f1_macro:.4f}{' (best so far)' if e.is_best else ''}",
+                "finished": lambda e: f"finished in {e.elapsed_seconds:.1f}s, best epoch {e.best_epoch}",
+                "stopped": lambda e: f"stopped at step {e.step}: {e.reason}",
+                "failed": lambda e: f"failed: {e.error}",
+            }[event.kind](event)
+            (bar.write(message) if bar is not None and event.kind == "evaluated" else print(message, flush=True))
+        yield event
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .data import load_data
+    from .train import train
+
+    spec, config = _split_args(args)
+    data = load_data(spec, seed=config.seed)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    run_dir, last = "", None
+    for last in render_events(train(config, data), interactive=sys.stderr.isatty()):
+        run_dir = getattr(last, "run_dir", run_dir)
+    result: dict[str, Any] = {"status": last.kind, "run_dir": run_dir}
+    if last.kind == "finished":
+        result["metrics"] = last.metrics
+    if last.kind == "failed":
+        result["error"] = last.error
+    print(json.dumps(result))
+    return 1 if last.kind == "failed" else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .metrics.report import evaluate_run
+
+    report = evaluate_run(args.run, args.data)
+    for note in report.pop("notes"):
+        print(f"note: {note}", file=sys.stderr)
+    report.pop("misclassified")
+    print(json.dumps(report))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .predict import Predictor
+
+    predictor = Predictor.load(args.run)
+    if args.text:
+        predictions = predictor.predict(args.text)
+        print(json.dumps([p.to_dict() for p in predictions] if len(predictions) > 1 else predictions[0].to_dict()))
+        return 0
+    if not args.output:
+        raise ValueError("Give --output OUT.csv to say where the predictions go.")
+    count = predictor.predict_csv(args.data, args.output)
+    print(json.dumps({"rows": count, "output": args.output}))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui import launch
+
+    launch(host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "serve": cmd_serve}[args.command]
+    try:
+        return command(args)
+    except ValueError as error:  # the engine's way of saying what the user should change
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

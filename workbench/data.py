@@ -1,0 +1,380 @@
+"""Read a user's CSV and turn it into training data: sniff the encoding and delimiter, load it through the
+`datasets` csv builder (every column as text, so no chunk-by-chunk type guessing can fail half way), detect the
+text, label and numeric feature columns, validate with messages a user can act on, and split stratified.
+
+The result, `PreparedData`, holds `datasets.Dataset`s with canonical columns `text`, `features` and `label`
+(an id in the `LabelSpace`), so the models never see the user's column names.
+"""
+from __future__ import annotations
+
+import codecs
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import datasets
+
+from .config import DataSpec
+
+LABEL_HINTS = ("label", "labels", "target", "class", "category", "rating", "sentiment", "stars", "y")
+ID_HINTS = ("id", "index", "idx", "row", "uuid")
+DELIMITERS = (",", ";", "\t", "|")
+MAX_LABELS = 50
+PROBE_ROWS = 2000
+
+datasets.disable_progress_bars()
+datasets.utils.logging.set_verbosity_error()
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    encoding: str
+    delimiter: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Columns:
+    text: str | None
+    label: str
+    features: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabelSpace:
+    """The label names in a stable order; a label's id is its position."""
+
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_values(cls, values: Sequence[str]) -> "LabelSpace":
+        unique = {str(v) for v in values}
+        numeric = all(_is_number(v) for v in unique)
+        return cls(tuple(sorted(unique, key=float if numeric else str)))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def id_of(self, name: str) -> int:
+        return self.names.index(str(name))
+
+    def encode(self, values: Sequence[str]) -> list[int]:
+        index = {name: i for i, name in enumerate(self.names)}
+        return [index[str(v)] for v in values]
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.names))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+
+@dataclass
+class PreparedData:
+    train: datasets.Dataset
+    validation: datasets.Dataset
+    labels: LabelSpace
+    columns: Columns
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_text(self) -> bool:
+        return self.columns.text is not None
+
+    def summary(self) -> dict[str, Any]:
+        counts = Counter(self.train["label"]) + Counter(self.validation["label"])
+        return {
+            "source": self.source,
+            "text_column": self.columns.text,
+            "label_column": self.columns.label,
+            "feature_columns": list(self.columns.features),
+            "train_rows": len(self.train),
+            "validation_rows": len(self.validation),
+            "class_counts": {name: counts.get(i, 0) for i, name in enumerate(self.labels.names)},
+            "notes": list(self.notes),
+        }
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def sniff_csv(path: str | Path) -> CsvFormat:
+    """Find the encoding (UTF-8 with or without BOM, else Latin-1), the delimiter and the cleaned header."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"File not found: {path}.")
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if not head.strip():
+        raise ValueError(f"{path.name} is empty; upload a CSV with a header row and data rows.")
+    if head.startswith(b"PK\x03\x04"):
+        raise ValueError(f"{path.name} is a zip or Excel workbook, not a CSV; save it as CSV and try again.")
+    if b"\x00" in head[:8192]:
+        raise ValueError(f"{path.name} is a binary file, not a CSV text file; export your table as CSV.")
+    encoding = _detect_encoding(path, head)
+    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    delimiter = max(DELIMITERS, key=first_line.count)
+    return CsvFormat(encoding, delimiter, _clean_header(_split_header(first_line, delimiter)))
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "latin-1"  # every byte is valid Latin-1, so an odd file still reads instead of failing
+
+
+def _split_header(line: str, delimiter: str) -> list[str]:
+    import csv
+
+    return next(csv.reader([line], delimiter=delimiter))
+
+
+def _clean_header(names: Sequence[str]) -> tuple[str, ...]:
+    """Strip whitespace, name blank headers and make duplicates unique (`a`, `a_2`)."""
+    cleaned: list[str] = []
+    for position, raw in enumerate(names, start=1):
+        name = re.sub(r"\s+", " ", raw).strip() or f"column_{position}"
+        base, n = name, 1
+        while name in cleaned:
+            n += 1
+            name = f"{base}_{n}"
+        cleaned.append(name)
+    return tuple(cleaned)
+
+
+def read_csv(path: str | Path) -> datasets.Dataset:
+    """Load a CSV as a `datasets.Dataset` whose columns are all strings (empty cells are None)."""
+    fmt = sniff_csv(path)
+    features = datasets.Features({name: datasets.Value("string") for name in fmt.columns})
+    try:
+        table = datasets.load_dataset(
+            "csv", data_files=str(path), split="train", delimiter=fmt.delimiter, encoding=fmt.encoding,
+            column_names=list(fmt.columns), header=0, features=features, keep_default_na=False, na_values=[""],
+        )
+    except Exception as error:  # pandas' and datasets' errors arrive wrapped; show the innermost one
+        raise ValueError(f"{Path(path).name} could not be read as CSV: {_innermost_message(error)}") from error
+    if len(table) == 0:
+        raise ValueError(f"{Path(path).name} has a header but no data rows.")
+    return table
+
+
+def _innermost_message(error: BaseException) -> str:
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__
+    message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    if "Expected" in message and "fields" in message:
+        message += " (a row has more cells than the header: quote cells that contain the delimiter)"
+    return message
+
+
+# ---------------------------------------------------------------------------------------------- detection
+
+
+def list_names(names: Sequence[str], limit: int = 8) -> str:
+    """Column names for a message: all of a few, the first `limit` of many."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class _Profile:
+    name: str
+    values: int
+    unique: int
+    numeric: bool
+    mean_length: float
+    spaced: float
+
+
+def _profile(table: datasets.Dataset, name: str) -> _Profile:
+    values = [v.strip() for v in table[name] if v is not None and v.strip()]
+    if not values:
+        return _Profile(name, 0, 0, False, 0.0, 0.0)
+    return _Profile(
+        name, len(values), len(set(values)), all(_is_number(v) for v in values),
+        sum(map(len, values)) / len(values), sum(" " in v for v in values) / len(values),
+    )
+
+
+def detect_columns(table: datasets.Dataset, text: str | None = None, label: str | None = None,
+                   features: Sequence[str] | None = None) -> Columns:
+    """Pick the label, text and numeric feature columns; any of them may be given instead."""
+    names = list(table.column_names)
+    sample = table.select(range(min(len(table), PROBE_ROWS)))
+    profiles = {name: _profile(sample, name) for name in names}
+    label = _resolve(names, label) if label else _detect_label(profiles)
+    if label is None:
+        raise ValueError(f"No label column found; name it with --label-column (columns: {list_names(names)}).")
+    text = _resolve(names, text) if text else _detect_text(profiles, label)
+    if features is not None:
+        features = tuple(_resolve(names, f) for f in features)
+        for name in features:
+            if not profiles[name].numeric:
+                raise ValueError(f"Feature column '{name}' is not numeric; feature columns must hold numbers.")
+    else:
+        features = tuple(
+            p.name for p in profiles.values()
+            if p.numeric and p.name not in (label, text) and p.name.lower() not in ID_HINTS
+            and not (p.unique == p.values == len(sample) and p.values > MAX_LABELS)  # a running number, not a feature
+        )
+    if text is None and not features:
+        raise ValueError(f"Found no text column and no numeric feature columns besides the label '{label}' "
+                         f"(columns: {list_names(names)}).")
+    return Columns(text=text, label=label, features=features)
+
+
+def _resolve(names: Sequence[str], wanted: str) -> str:
+    """Match a user-given column name, forgiving case and surrounding whitespace."""
+    wanted_key = wanted.strip().lower()
+    for name in names:
+        if name.lower() == wanted_key:
+            return name
+    raise ValueError(f"Column '{wanted}' is not in the file; its columns are: {list_names(names)}.")
+
+
+def _detect_label(profiles: dict[str, _Profile]) -> str | None:
+    def few_classes(p: _Profile) -> bool:
+        return 2 <= p.unique <= MAX_LABELS and p.unique <= max(2, p.values // 2)
+
+    hinted = [p for p in profiles.values() if p.name.lower() in LABEL_HINTS and p.unique >= 1]
+    hinted.sort(key=lambda p: LABEL_HINTS.index(p.name.lower()))
+    if hinted:
+        return hinted[0].name
+    low_cardinality = [p for p in profiles.values() if few_classes(p) and p.mean_length < 40]
+    return low_cardinality[-1].name if low_cardinality else None
+
+
+def _detect_text(profiles: dict[str, _Profile], label: str) -> str | None:
+    candidates = [p for p in profiles.values()
+                  if p.name != label and not p.numeric and (p.mean_length >= 20 or p.spaced >= 0.5)]
+    return max(candidates, key=lambda p: p.mean_length).name if candidates else None
+
+
+# ---------------------------------------------------------------------------------------------- preparing
+
+
+def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
+    """Read, detect, clean and split: the one call that turns a user's CSV into training data."""
+    table = read_csv(spec.path)
+    columns = detect_columns(table, spec.text_column, spec.label_column, spec.feature_columns)
+    notes: list[str] = []
+    table = _drop_unusable_rows(table, columns, notes, Path(spec.path).name)
+    labels = LabelSpace.from_values(table[columns.label])
+    _check_labels(table, columns.label, labels, eval_given=spec.eval_path is not None)
+    train = _canonical(table, columns, labels)
+    if spec.eval_path:
+        validation = _read_eval(spec.eval_path, columns, labels, notes)
+    else:
+        train, validation = _stratified_split(train, labels, spec.validation_fraction, seed)
+    return PreparedData(train, validation, labels, columns, Path(spec.path).name, notes)
+
+
+def _drop_unusable_rows(table: datasets.Dataset, columns: Columns, notes: list[str], name: str) -> datasets.Dataset:
+    """Drop rows without a label (or without text, for a text model) and say how many went."""
+    def usable(row: dict[str, Any]) -> bool:
+        has_label = bool((row[columns.label] or "").strip())
+        return has_label and (columns.text is None or bool((row[columns.text] or "").strip()))
+
+    before = len(table)
+    table = table.filter(usable)
+    dropped = before - len(table)
+    if dropped:
+        what = f"an empty '{columns.label}'" + (f" or '{columns.text}'" if columns.text else "")
+        notes.append(f"Dropped {dropped} of {before} rows with {what}.")
+    if len(table) == 0:
+        raise ValueError(f"{name} has no rows with a label in '{columns.label}'.")
+    return table.map(lambda row: {columns.label: row[columns.label].strip()})
+
+
+def _check_labels(table: datasets.Dataset, label: str, labels: LabelSpace, eval_given: bool) -> None:
+    counts = Counter(table[label])
+    if len(labels) < 2:
+        raise ValueError(f"Column '{label}' has only one class ('{labels.names[0]}'); "
+                         f"a classifier needs at least two different labels.")
+    if len(labels) > MAX_LABELS and len(labels) > len(table) // 2:
+        raise ValueError(f"Column '{label}' has {len(labels)} different values in {len(table)} rows, which looks "
+                         f"like an id or free text, not a label; choose the label column.")
+    rare = sorted(name for name, n in counts.items() if n < 2)
+    if rare and not eval_given:
+        shown = ", ".join(f"'{r}'" for r in rare[:5])
+        raise ValueError(f"Class {shown} of '{label}' has only one row; each class needs at least 2 rows so that "
+                         f"some can be held back for validation (add rows, or give an evaluation CSV).")
+
+
+def _parse_features(row: dict[str, Any], names: Sequence[str]) -> list[float]:
+    return [float(row[n]) if _is_number(row[n]) else math.nan for n in names]  # gaps are imputed later
+
+
+def _canonical(table: datasets.Dataset, columns: Columns, labels: LabelSpace) -> datasets.Dataset:
+    def convert(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "text": (row[columns.text] or "").strip() if columns.text else "",
+            "features": _parse_features(row, columns.features),
+            "label": labels.id_of(row[columns.label]),
+        }
+
+    out = table.map(convert, remove_columns=table.column_names)
+    out = out.cast_column("features", datasets.Sequence(datasets.Value("float32")))
+    return out.cast_column("label", datasets.ClassLabel(names=list(labels.names)))
+
+
+def _stratified_split(data: datasets.Dataset, labels: LabelSpace, fraction: float,
+                      seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
+    n_test = max(len(labels), math.ceil(fraction * len(data)))  # every class gets a validation row
+    if len(data) - n_test < len(labels):
+        raise ValueError(f"{len(data)} rows are too few to hold back a validation split for {len(labels)} "
+                         f"classes; add rows or give an evaluation CSV.")
+    split = data.train_test_split(test_size=n_test, stratify_by_column="label", seed=seed)
+    return split["train"], split["test"]
+
+
+def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]) -> datasets.Dataset:
+    table = read_csv(path)
+    wanted = [c for c in (columns.text, columns.label, *columns.features) if c]
+    missing = [c for c in wanted if c not in table.column_names]
+    if missing:
+        raise ValueError(f"The evaluation CSV lacks column(s) {list_names(missing)}; "
+                         f"its columns are: {list_names(table.column_names)}.")
+    table = _drop_unusable_rows(table, columns, notes, Path(path).name)
+    known = set(labels.names)
+    unseen = sorted({v for v in table[columns.label] if v not in known})
+    if unseen:
+        table = table.filter(lambda row: row[columns.label] in known)
+        notes.append(f"Left out evaluation rows with labels never seen in training: {', '.join(unseen[:5])}.")
+    if len(table) == 0:
+        raise ValueError("No evaluation rows remain after dropping unknown or empty labels.")
+    return _canonical(table, columns, labels)
+
+
+def read_rows_for_prediction(path: str | Path, columns: Columns) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
+    """The rows of a CSV to predict on: the table itself, the texts and the feature vectors a model reads."""
+    table = read_csv(path)
+    needed = [c for c in (columns.text, *columns.features) if c]
+    missing = [c for c in needed if c not in table.column_names]
+    if missing:
+        raise ValueError(f"{Path(path).name} lacks column(s) {list_names(missing)} that the model reads; "
+                         f"its columns are: {list_names(table.column_names)}.")
+    texts = [(t or "").strip() for t in table[columns.text]] if columns.text else [""] * len(table)
+    features = [_parse_features(row, columns.features) for row in table] if columns.features else [[]] * len(table)
+    return table, texts, features

@@ -1,0 +1,88 @@
+"""Classification metrics built on evaluate-library modules that ship inside this package: each sub-folder
+(`accuracy/`, `f1/`, `precision/`, `recall/`, `confusion_matrix/`) holds one `evaluate.Metric` script that
+`evaluate.load` reads by path, so nothing is fetched from the Hub and the workbench scores runs with no network.
+`load_metric` loads one of them; `compute_classification_metrics` turns label ids into the JSON-safe report
+that run folders, the CLI and the UI show."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import evaluate
+
+METRICS_DIR = Path(__file__).resolve().parent
+AVAILABLE_METRICS = ("accuracy", "confusion_matrix", "f1", "precision", "recall")
+
+# load_metric caches one module instance per name, and an evaluate module keeps the batch it is computing on
+# as state, so two threads (a background training job and the UI) must not compute on it at the same time.
+_compute_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def load_metric(name: str) -> evaluate.EvaluationModule:
+    """Load a shipped metric module by name, e.g. `load_metric("f1")`; loaded once, then cached."""
+    if name not in AVAILABLE_METRICS:
+        raise ValueError(f"Unknown metric {name!r}; available metrics: {', '.join(AVAILABLE_METRICS)}.")
+    # Imported here, not at the top: evaluate pulls in datasets and takes seconds, which commands that never
+    # score a run (predict, serve) should not pay.
+    import evaluate
+
+    # A directory path makes evaluate load <dir>/<dir name>.py locally and never ask the Hub; keep_in_memory
+    # skips the Arrow cache file (and its lock file) that evaluate would otherwise write for every compute.
+    return evaluate.load(str(METRICS_DIR / name), keep_in_memory=True)
+
+
+def _compute(name: str, references: list[int], predictions: list[int], **kwargs) -> dict:
+    with _compute_lock:
+        return load_metric(name).compute(references=references, predictions=predictions, **kwargs)
+
+
+def compute_classification_metrics(
+    references: Sequence[int], predictions: Sequence[int], label_names: Sequence[str]
+) -> dict:
+    """Score predicted label ids against true ones; ids index `label_names`. Returns a JSON-safe dict with
+    accuracy, macro/weighted f1, precision and recall, per-class scores, the confusion matrix, labels and n."""
+    # Plain ints: numpy or torch integers would otherwise leak into the features evaluate checks.
+    references = [int(label) for label in references]
+    predictions = [int(label) for label in predictions]
+    if not references and not predictions:
+        raise ValueError("No rows to evaluate.")
+    if len(references) != len(predictions):
+        raise ValueError(f"Got {len(references)} references but {len(predictions)} predictions; they must match.")
+    labels = list(range(len(label_names)))
+    unknown = sorted(set(references + predictions) - set(labels))
+    if unknown:
+        # With labels= given, scikit-learn silently drops unknown ids; a wrong label map must fail loudly instead.
+        raise ValueError(f"Label ids {unknown} are outside the {len(label_names)} known labels {list(label_names)}.")
+
+    # Fixing labels=range(n) keeps every class in the per-class lists and the matrix, even if absent from the data.
+    def score(name: str, average: str | None) -> float | list[float]:
+        return _compute(name, references, predictions, labels=labels, average=average, zero_division=0)[name]
+
+    per_class_scores = {name: score(name, None) for name in ("precision", "recall", "f1")}
+    matrix = _compute("confusion_matrix", references, predictions, labels=labels)["confusion_matrix"]
+    return {
+        "accuracy": _compute("accuracy", references, predictions)["accuracy"],
+        "f1_macro": score("f1", "macro"),
+        "f1_weighted": score("f1", "weighted"),
+        "precision_macro": score("precision", "macro"),
+        "recall_macro": score("recall", "macro"),
+        "precision_weighted": score("precision", "weighted"),
+        "recall_weighted": score("recall", "weighted"),
+        "per_class": {
+            label_name: {
+                "precision": per_class_scores["precision"][i],
+                "recall": per_class_scores["recall"][i],
+                "f1": per_class_scores["f1"][i],
+                "support": sum(matrix[i]),  # a row of the matrix counts the true examples of that class
+            }
+            for i, label_name in enumerate(label_names)
+        },
+        "confusion_matrix": matrix,
+        "labels": [str(name) for name in label_names],
+        "n": len(references),
+    }

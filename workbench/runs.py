@@ -1,0 +1,185 @@
+"""The run folder: one folder per training run, self-describing, written so that a crash never leaves a run that
+looks finished.
+
+    <runs>/<run id>/run.json        status, config, data summary, label space, model info, device, headline metrics
+                   events.jsonl     every training event, appended as it happens
+                   metrics.json     the full evaluation of the saved weights on the validation rows
+                   validation.parquet  the held-back rows, so the run can be evaluated again later
+                   model.safetensors (+ config.json, tokenizer files for BERT; featurizer.json, mlp.json for the MLP)
+
+Every JSON file is written to a temporary name and renamed into place; `run.json` says "finished" only after the
+weights and metrics are in place. A run still marked "running" whose process is gone is reported "interrupted".
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .events import Event, event_from_dict, event_to_dict
+
+RUN_FILE, EVENTS_FILE, METRICS_FILE = "run.json", "events.jsonl", "metrics.json"
+VALIDATION_FILE = "validation.parquet"  # the held-back rows, canonical columns (text, features, label id)
+RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,40}-[0-9a-f]{12}$")
+SAVABLE_STATUSES = ("finished", "stopped")
+
+
+def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Let `write` fill a temporary file beside `path`, then rename it over `path` in one step."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_write_with(path, write)
+
+
+def new_run_id(model_name: str) -> str:
+    """Sortable by time, readable, and not guessable (48 random bits)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", Path(model_name).name.lower()).strip("-")[:40] or "model"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{secrets.token_hex(6)}"
+
+
+def create_run(root: str | Path, model_name: str, record: dict[str, Any]) -> Path:
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    run_dir = root / new_run_id(model_name)
+    run_dir.mkdir()
+    atomic_write_json(run_dir / RUN_FILE, {
+        "id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "running",
+        "pid": os.getpid(), **record,
+    })
+    return run_dir
+
+
+def read_run(run_dir: str | Path) -> dict[str, Any]:
+    path = Path(run_dir) / RUN_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{run_dir} is not a run folder (it has no {RUN_FILE}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError(f"The run record {path} is damaged and cannot be read.") from None
+
+
+def update_run(run_dir: str | Path, **fields: Any) -> dict[str, Any]:
+    record = {**read_run(run_dir), **fields}
+    atomic_write_json(Path(run_dir) / RUN_FILE, record)
+    return record
+
+
+def append_event(run_dir: str | Path, event: Event) -> None:
+    with (Path(run_dir) / EVENTS_FILE).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(event_to_dict(event), ensure_ascii=False) + "\n")
+        handle.flush()
+
+
+def read_events(run_dir: str | Path) -> list[Event]:
+    """The run's events; a last line cut short by a crash is skipped rather than failing the whole read."""
+    path = Path(run_dir) / EVENTS_FILE
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(event_from_dict(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return events
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def effective_status(record: dict[str, Any]) -> str:
+    """'running' only while the training process lives; otherwise a running record was interrupted."""
+    status = record.get("status", "unknown")
+    if status == "running" and (record.get("pid") != os.getpid() and not _process_alive(record.get("pid"))):
+        return "interrupted"
+    return status
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    path: Path
+    status: str
+    model: str
+    data: str
+    created: str
+    accuracy: float | None
+    f1_macro: float | None
+
+
+def list_runs(root: str | Path) -> list[RunSummary]:
+    """Every readable run under `root`, newest first; folders without a readable run.json are skipped."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    summaries = []
+    for run_dir in root.iterdir():
+        if not (run_dir.is_dir() and RUN_ID.match(run_dir.name)):
+            continue
+        try:
+            record = read_run(run_dir)
+        except ValueError:
+            continue
+        metrics = record.get("metrics") or {}
+        summaries.append(RunSummary(
+            id=run_dir.name, path=run_dir, status=effective_status(record), model=record.get("model", {}).get("name", "?"),
+            data=record.get("data", {}).get("source", "?"), created=record.get("created", ""),
+            accuracy=metrics.get("accuracy"), f1_macro=metrics.get("f1_macro"),
+        ))
+    return sorted(summaries, key=lambda s: s.id, reverse=True)
+
+
+def resolve_run(root: str | Path, run_id: str) -> Path:
+    """The folder of a run id under `root`; anything that is not a plain run id is refused (no paths)."""
+    run_id = str(run_id).strip()
+    if not RUN_ID.match(run_id):
+        raise ValueError(f"'{run_id}' is not a run id.")
+    run_dir = Path(root) / run_id
+    if not (run_dir / RUN_FILE).is_file():
+        raise ValueError(f"There is no run '{run_id}'.")
+    return run_dir
+
+
+def delete_run(root: str | Path, run_id: str) -> None:
+    shutil.rmtree(resolve_run(root, run_id))
+
+
+def require_loadable(run_dir: str | Path) -> dict[str, Any]:
+    """The run record, if the run has weights that were completely written; else a clear ValueError."""
+    record = read_run(run_dir)
+    status = effective_status(record)
+    if status not in SAVABLE_STATUSES:
+        raise ValueError(f"Run {Path(run_dir).name} is {status}; only finished or stopped runs have weights to load.")
+    return record

@@ -1,0 +1,264 @@
+"""The training loop: one `accelerate` loop for both model families, written as a generator of events.
+
+`train(config, data, should_stop)` creates a run folder, yields `Started`, a `Step` every few optimiser steps,
+an `Evaluated` per epoch, and ends with `Finished`, `Stopped` or `Failed`; every event is also appended to the
+run's `events.jsonl`. It never prints. AdamW with linear warmup and decay, gradient clipping, class-weighted
+loss for imbalanced labels, and early stopping that restores the best epoch's weights. Seeded and
+reproducible on the CPU.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from transformers import get_linear_schedule_with_warmup
+
+from . import runs
+from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
+from .data import PreparedData
+from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
+from .metrics import compute_classification_metrics
+from .models import ModelBundle, bert, mlp
+
+# Defaults per family, measured on small data (see benchmarks/): the MLP is cheap, so it trains longer with
+# larger batches and more patience; BERT converges in a few epochs.
+FAMILY_DEFAULTS = {
+    "mlp": {"epochs": 30, "batch_size": 64, "patience": 5},
+    "bert": {"epochs": 4, "batch_size": 16, "patience": 2},
+}
+STEP_EVENTS = 300  # about this many Step events per run, whatever its length
+HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro")
+
+
+def never() -> bool:
+    return False
+
+
+def choose_model(config: TrainConfig, data: PreparedData) -> str:
+    if config.model.lower() != AUTO:
+        return config.model
+    return BUNDLED_BERT if data.has_text else MLP
+
+
+def family_of(model_name: str) -> str:
+    return "mlp" if model_name.lower() == MLP else "bert"
+
+
+def with_family_defaults(config: TrainConfig, family: str) -> TrainConfig:
+    """Fill the settings left empty with the defaults of the model family."""
+    unset = {k: v for k, v in FAMILY_DEFAULTS[family].items() if getattr(config, k) is None}
+    return dataclasses.replace(config, **unset)
+
+
+def default_lr(model_name: str, parameters: int) -> float:
+    """Small models take (and need) larger steps: the MLP 1e-3, a MiniLM-sized BERT 1e-4, BERT-base 3e-5."""
+    if family_of(model_name) == "mlp":
+        return 1e-3
+    return 1e-4 if parameters < 50_000_000 else 3e-5 if parameters < 200_000_000 else 2e-5
+
+
+def mixed_precision() -> str:
+    """bf16 on a GPU that has it, fp16 on an older GPU, full precision on the CPU."""
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"
+
+
+def class_weights(labels: list[int], n_classes: int) -> torch.Tensor:
+    """Inverse class frequency, scaled so that a balanced data set gets weights of 1."""
+    counts = torch.bincount(torch.tensor(labels), minlength=n_classes).float().clamp(min=1)
+    return counts.sum() / (n_classes * counts)
+
+
+def build_bundle(config: TrainConfig, data: PreparedData, model_name: str, generator: torch.Generator,
+                 on_gpu: bool) -> ModelBundle:
+    if family_of(model_name) == "mlp":
+        return mlp.build(data, config.hidden_size, config.batch_size, generator)
+    return bert.build(data, model_name, config.batch_size, config.max_length, generator, on_gpu)
+
+
+def _logits(output: Any) -> torch.Tensor:
+    return output if isinstance(output, torch.Tensor) else output.logits
+
+
+def predict_loader(model: torch.nn.Module, loader: Any, accelerator: Accelerator) -> tuple[float, list[int], list[int]]:
+    """Mean loss, predictions and references over a loader, gathered across processes (each row once)."""
+    model.eval()
+    total_loss, count, predictions, references = 0.0, 0, [], []
+    with torch.inference_mode():
+        for batch in loader:
+            labels = batch.pop("labels")
+            logits = _logits(model(**batch)).float()
+            total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
+            count += len(labels)
+            predicted, labels = accelerator.gather_for_metrics((logits.argmax(-1), labels))
+            predictions += predicted.tolist()
+            references += labels.tolist()
+    model.train()
+    return total_loss / max(count, 1), predictions, references
+
+
+def describe_device(accelerator: Accelerator) -> str:
+    if accelerator.device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(accelerator.device)})"
+    return str(accelerator.device)
+
+
+def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], bool] = never) -> Iterator[Event]:
+    """Train one model on prepared data; yields events. Bad settings raise ValueError before a run exists."""
+    accelerator = Accelerator(mixed_precision=mixed_precision(), gradient_accumulation_steps=config.grad_accumulation)
+    set_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    model_name = choose_model(config, data)
+    config = with_family_defaults(config, family_of(model_name))
+    bundle = build_bundle(config, data, model_name, generator, accelerator.device.type == "cuda")
+    lr = config.lr or default_lr(bundle.name, bundle.info["parameters"])
+    record = {
+        "model": {"name": bundle.name, "kind": family_of(bundle.name), **bundle.info},
+        "config": {**config.to_dict(), "lr": lr}, "data": data.summary(),
+        "labels": list(data.labels.names),
+        "columns": {"text": data.columns.text, "label": data.columns.label, "features": list(data.columns.features)},
+        "device": describe_device(accelerator), "precision": accelerator.mixed_precision,
+    }
+    loop = _Loop(config, data, bundle, accelerator, lr)
+    run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if accelerator.is_main_process else None
+    if run_dir is not None:  # kept beside the weights, so the run can be evaluated later on the same rows
+        runs.atomic_write_with(run_dir / runs.VALIDATION_FILE, lambda tmp: data.validation.to_parquet(str(tmp)))
+
+    def emit(event: Event) -> Event:
+        if run_dir is not None:
+            runs.append_event(run_dir, event)
+        return event
+
+    yield emit(Started(run_id=run_dir.name if run_dir else "", model=bundle.name, device=record["device"],
+                       precision=accelerator.mixed_precision, total_steps=loop.total_steps, epochs=config.epochs,
+                       train_rows=len(data.train), validation_rows=len(data.validation), labels=data.labels.names,
+                       max_length=bundle.info.get("max_length"), run_dir=str(run_dir or "")))
+    try:
+        for event in loop.run(should_stop):
+            yield emit(event)
+    except GeneratorExit:  # the consumer went away mid-run: keep what was trained, marked stopped
+        if loop.status == "running":
+            emit(loop.save_stopped(reason="the watcher went away"))
+        raise
+    except Exception as error:  # one run fails with a readable reason; the process serving others goes on
+        loop.status = "failed"
+        if run_dir is not None:
+            runs.update_run(run_dir, status="failed", error=_readable(error, config))
+        yield emit(Failed(step=loop.step, error=_readable(error, config)))
+
+
+class _Loop:
+    """The state of one training run between events: prepared objects, step count, the best weights so far."""
+
+    def __init__(self, config: TrainConfig, data: PreparedData, bundle: ModelBundle, accelerator: Accelerator,
+                 lr: float):
+        self.config, self.data, self.bundle, self.accelerator = config, data, bundle, accelerator
+        self.epochs, self.labels = config.epochs, data.labels.names
+        self.run_dir: Path | None = None  # set once the run folder exists
+        optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=lr, weight_decay=config.weight_decay)
+        steps_per_epoch = math.ceil(len(bundle.train_loader) / config.grad_accumulation)
+        self.total_steps = steps_per_epoch * config.epochs
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * self.total_steps), self.total_steps)
+        self.model, self.optimizer, self.train_loader, self.eval_loader, self.scheduler = accelerator.prepare(
+            bundle.model, optimizer, bundle.train_loader, bundle.eval_loader, scheduler)
+        weights = class_weights(data.train["label"], len(self.labels)) if config.class_weights else None
+        self.loss_weights = weights.to(accelerator.device) if weights is not None else None
+        self.step, self.status, self.started = 0, "running", time.monotonic()
+        self.best: tuple[float, float, dict[str, torch.Tensor]] | None = None  # (f1, epoch, weights on the CPU)
+        self.log_every = max(1, self.total_steps // STEP_EVENTS)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def run(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
+        self.model.train()
+        samples, stale = 0, 0
+        for epoch in range(self.epochs):
+            for batch_index, batch in enumerate(self.train_loader):
+                if should_stop():
+                    yield self.save_stopped()
+                    return
+                loss, size = self.train_step(batch)
+                samples += size
+                if self.accelerator.sync_gradients:
+                    self.step += 1
+                    if self.step % self.log_every == 0 or self.step == self.total_steps:
+                        yield self.step_event(loss, samples, epoch + (batch_index + 1) / len(self.train_loader))
+            evaluated = self.evaluate_epoch(epoch + 1.0)
+            yield evaluated
+            stale = 0 if evaluated.is_best else stale + 1
+            if self.config.patience and stale >= self.config.patience:
+                break
+        yield self.save_finished()
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> tuple[float, int]:
+        with self.accelerator.accumulate(self.model):
+            labels = batch.pop("labels")
+            logits = _logits(self.model(**batch)).float()
+            loss = F.cross_entropy(logits, labels, weight=self.loss_weights)
+            self.accelerator.backward(loss)
+            if self.accelerator.sync_gradients and self.config.grad_clip:
+                self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad()
+        return loss.item(), len(labels) * self.accelerator.num_processes
+
+    def step_event(self, loss: float, samples: int, epoch: float) -> Step:
+        elapsed = self.elapsed
+        return Step(step=self.step, total_steps=self.total_steps, epoch=round(epoch, 4), loss=loss,
+                    learning_rate=self.scheduler.get_last_lr()[0], samples_per_second=samples / max(elapsed, 1e-9),
+                    eta_seconds=elapsed / self.step * (self.total_steps - self.step), elapsed_seconds=elapsed)
+
+    def evaluate_epoch(self, epoch: float) -> Evaluated:
+        loss, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator)
+        scores = compute_classification_metrics(references, predictions, self.labels)
+        is_best = self.best is None or scores["f1_macro"] > self.best[0]
+        if is_best:  # keep a CPU copy, so the best epoch can be restored when later ones overfit
+            state = self.accelerator.unwrap_model(self.model).state_dict()
+            self.best = (scores["f1_macro"], epoch, {k: v.detach().to("cpu", copy=True) for k, v in state.items()})
+        return Evaluated(step=self.step, epoch=epoch, loss=loss, accuracy=scores["accuracy"],
+                         f1_macro=scores["f1_macro"], is_best=is_best)
+
+    def save_finished(self) -> Finished:
+        if self.best is not None:
+            self.accelerator.unwrap_model(self.model).load_state_dict(self.best[2])
+        _, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator)
+        metrics = compute_classification_metrics(references, predictions, self.labels)
+        self._save("finished", metrics)
+        return Finished(step=self.step, elapsed_seconds=self.elapsed, best_epoch=self.best[1] if self.best else None,
+                        metrics={k: metrics[k] for k in HEADLINE_METRICS})
+
+    def save_stopped(self, reason: str = "stopped by the user") -> Stopped:
+        self._save("stopped", None)
+        return Stopped(step=self.step, elapsed_seconds=self.elapsed, reason=reason)
+
+    def _save(self, status: str, metrics: dict[str, Any] | None) -> None:
+        """Weights first, then metrics, then the status: a crash in between never leaves a run that looks done."""
+        self.status = status
+        self.accelerator.wait_for_everyone()
+        if self.run_dir is None:
+            return
+        self.bundle.save(self.accelerator.unwrap_model(self.model), self.run_dir)
+        if metrics is not None:
+            runs.atomic_write_json(self.run_dir / runs.METRICS_FILE, metrics)
+        headline = {k: metrics[k] for k in HEADLINE_METRICS} if metrics else None
+        runs.update_run(self.run_dir, status=status, metrics=headline, steps=self.step,
+                        best_epoch=self.best[1] if self.best else None, elapsed_seconds=round(self.elapsed, 2))
+
+
+def _readable(error: Exception, config: TrainConfig) -> str:
+    if isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower():
+        return (f"Out of memory with batch size {config.batch_size}"
+                f"{f' and max length {config.max_length}' if config.max_length else ''}: "
+                f"try a smaller batch size or max length.")
+    return f"Training failed: {type(error).__name__}: {str(error).strip()[:300]}"
