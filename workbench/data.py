@@ -159,6 +159,8 @@ def _clean_header(names: Sequence[str]) -> tuple[str, ...]:
 def read_csv(path: str | Path) -> datasets.Dataset:
     """Load a CSV as a `datasets.Dataset` whose columns are all strings (empty cells are None)."""
     fmt = sniff_csv(path)
+    if not _has_data_row(path, fmt):  # checked first: `datasets` fails on an empty table with an obscure message
+        raise ValueError(f"{Path(path).name} has a header but no data rows.")
     features = datasets.Features({name: datasets.Value("string") for name in fmt.columns})
     try:
         table = datasets.load_dataset(
@@ -170,6 +172,16 @@ def read_csv(path: str | Path) -> datasets.Dataset:
     if len(table) == 0:
         raise ValueError(f"{Path(path).name} has a header but no data rows.")
     return table
+
+
+def _has_data_row(path: str | Path, fmt: CsvFormat) -> bool:
+    """Whether any record after the header has a non-blank cell (reads only as far as the first one)."""
+    import csv
+
+    with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
+        records = csv.reader(handle, delimiter=fmt.delimiter)
+        next(records, None)
+        return any(any(cell.strip() for cell in record) for record in records)
 
 
 def _innermost_message(error: BaseException) -> str:

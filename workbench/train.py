@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -27,11 +28,12 @@ from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
 from .metrics import compute_classification_metrics
 from .models import ModelBundle, bert, mlp
 
-# Defaults per family, measured on small data (see benchmarks/): the MLP is cheap, so it trains longer with
-# larger batches and more patience; BERT converges in a few epochs.
+# Defaults per family: the MLP is cheap, so it trains longer with larger batches and more patience; BERT
+# converges in a few epochs. On small data an epoch is only a few steps, so the epochs are raised until the run
+# takes at least `min_steps` optimiser steps (and patience grows with them), or nothing would be learnt.
 FAMILY_DEFAULTS = {
-    "mlp": {"epochs": 30, "batch_size": 64, "patience": 5},
-    "bert": {"epochs": 4, "batch_size": 16, "patience": 2},
+    "mlp": {"epochs": 30, "batch_size": 64, "patience": 5, "min_steps": 300},
+    "bert": {"epochs": 4, "batch_size": 16, "patience": 2, "min_steps": 100},
 }
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
 HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro")
@@ -51,10 +53,15 @@ def family_of(model_name: str) -> str:
     return "mlp" if model_name.lower() == MLP else "bert"
 
 
-def with_family_defaults(config: TrainConfig, family: str) -> TrainConfig:
-    """Fill the settings left empty with the defaults of the model family."""
-    unset = {k: v for k, v in FAMILY_DEFAULTS[family].items() if getattr(config, k) is None}
-    return dataclasses.replace(config, **unset)
+def with_family_defaults(config: TrainConfig, family: str, train_rows: int) -> TrainConfig:
+    """Fill the settings left empty with the defaults of the model family, scaled to the size of the data."""
+    defaults = FAMILY_DEFAULTS[family]
+    batch_size = config.batch_size or defaults["batch_size"]
+    steps_per_epoch = math.ceil(train_rows / batch_size / config.grad_accumulation)
+    epochs = config.epochs or max(defaults["epochs"], math.ceil(defaults["min_steps"] / steps_per_epoch))
+    patience = defaults["patience"] if epochs == defaults["epochs"] else max(defaults["patience"], epochs // 4)
+    return dataclasses.replace(config, batch_size=batch_size, epochs=epochs,
+                               patience=patience if config.patience is None else config.patience)
 
 
 def default_lr(model_name: str, parameters: int) -> float:
@@ -69,6 +76,15 @@ def mixed_precision() -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "no"
+
+
+def device_summary() -> str:
+    """The device training will use, in words, for the page and the CLI."""
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        return (f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GiB, {mixed_precision()}), "
+                f"{torch.cuda.device_count()} device(s)")
+    return f"CPU ({os.cpu_count()} cores, full precision); no GPU found"
 
 
 def class_weights(labels: list[int], n_classes: int) -> torch.Tensor:
@@ -117,7 +133,7 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model_name = choose_model(config, data)
-    config = with_family_defaults(config, family_of(model_name))
+    config = with_family_defaults(config, family_of(model_name), len(data.train))
     bundle = build_bundle(config, data, model_name, generator, accelerator.device.type == "cuda")
     lr = config.lr or default_lr(bundle.name, bundle.info["parameters"])
     record = {

@@ -155,3 +155,29 @@ def save_pretrained_atomically(model: PreTrainedModel, tokenizer: PreTrainedToke
             else:
                 shutil.rmtree(folder / file.name, ignore_errors=True)
                 file.replace(folder / file.name)
+
+
+def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
+    """The parts of a BERT-family classifier and their parameter counts, built on the meta device (no weights)."""
+    source = resolve_source(name)
+    try:
+        config = AutoConfig.from_pretrained(source, num_labels=n_labels)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"Could not read the configuration of '{name}'; without a network, use the bundled "
+                         f"default '{BUNDLED_BERT}'.") from error
+    with torch.device("meta"):
+        model = AutoModelForSequenceClassification.from_config(config)
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    parts: list[tuple[str, int]] = []
+    base = model.base_model
+    for child_name, child in base.named_children():
+        layers = getattr(child, "layer", None)
+        if isinstance(layers, torch.nn.ModuleList):
+            parts += [(f"{child_name} layer {i + 1}", count(layer)) for i, layer in enumerate(layers)]
+        elif count(child):
+            parts.append((child_name, count(child)))
+    parts += [(child_name, count(child)) for child_name, child in model.named_children()
+              if child is not base and count(child)]
+    return {"title": f"{type(model).__name__} ({name})", "total": count(model), "parts": parts,
+            "note": f"{config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
+                    f"{config.num_attention_heads} attention heads; the classifier head is new and learns your labels."}

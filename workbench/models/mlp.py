@@ -146,3 +146,11 @@ def load_mlp(folder: Path) -> tuple[MLP, Featurizer]:
     model.load_state_dict(load_file(str(folder / "model.safetensors")))
     featurizer = Featurizer.from_dict(json.loads((folder / "featurizer.json").read_text()))
     return model.eval(), featurizer
+
+
+def describe(n_in: int, n_classes: int, hidden: int = 256) -> dict[str, Any]:
+    """The MLP's layers and parameter counts (weights plus biases)."""
+    parts = [(f"hidden: Linear({n_in} → {hidden})", n_in * hidden + hidden), ("activation: ReLU", 0),
+             (f"output: Linear({hidden} → {n_classes})", hidden * n_classes + n_classes)]
+    return {"title": "MLP (from scratch)", "total": sum(n for _, n in parts), "parts": parts,
+            "note": "Inputs: standardised numeric columns and a TF-IDF bag of words and word pairs of the text."}

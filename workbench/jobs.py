@@ -1,0 +1,112 @@
+"""Background training jobs: one training at a time on the device, the rest wait in line; each job can be
+stopped through its flag and watched (or re-attached to after a page reload) by its id or its owner.
+
+The UI and the API only ever watch a job; the training itself runs here, in a worker thread, so a closed browser
+tab neither stops a run nor leaves it half-written.
+"""
+from __future__ import annotations
+
+import queue
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import DataSpec, TrainConfig
+from .data import load_data
+from .events import TERMINAL_KINDS, Failed, event_to_dict
+from .train import train
+
+FINAL_STATES = frozenset({"finished", "stopped", "failed", "cancelled"})
+
+
+@dataclass
+class Job:
+    owner: str
+    spec: DataSpec
+    config: TrainConfig
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    status: str = "queued"  # queued -> running -> finished | stopped | failed | cancelled
+    events: list[dict[str, Any]] = field(default_factory=list)
+    run_dir: str | None = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    stop_flag: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATES
+
+    def stop(self) -> None:
+        self.stop_flag.set()
+
+
+class JobManager:
+    """A queue with one worker: jobs train one after another, in the order they came."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Job] = queue.Queue()
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+
+    def submit(self, owner: str, spec: DataSpec, config: TrainConfig) -> Job:
+        job = Job(owner=owner, spec=spec, config=config)
+        with self._lock:
+            self._jobs[job.id] = job
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="workbench-trainer", daemon=True)
+                self._worker.start()
+        self._queue.put(job)
+        return job
+
+    def get(self, job_id: str | None, owner: str) -> Job | None:
+        job = self._jobs.get(job_id or "")
+        return job if job is not None and job.owner == owner else None  # never another visitor's job
+
+    def latest_for(self, owner: str) -> Job | None:
+        mine = [job for job in self._jobs.values() if job.owner == owner]
+        return max(mine, key=lambda job: job.created) if mine else None
+
+    def position(self, job: Job) -> int:
+        """How many jobs train before this one (0 once it runs)."""
+        if job.status != "queued":
+            return 0
+        return sum(1 for other in list(self._jobs.values())
+                   if other.created < job.created and not other.finished and other is not job)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                self._run(job)
+            finally:
+                job.done.set()
+
+    def _run(self, job: Job) -> None:
+        if job.stop_flag.is_set():
+            job.status = "cancelled"
+            return
+        job.status = "running"
+        try:
+            data = load_data(job.spec, seed=job.config.seed)
+            for event in train(job.config, data, should_stop=job.stop_flag.is_set):
+                job.events.append(event_to_dict(event))
+                if event.kind == "started":
+                    job.run_dir = event.run_dir
+                if event.kind in TERMINAL_KINDS:
+                    job.status = event.kind
+                    job.error = getattr(event, "error", None)
+        except ValueError as error:  # bad settings or data: the user's to fix, said in one sentence
+            self._fail(job, str(error))
+        except Exception as error:  # anything else fails this job only; the worker goes on with the next
+            self._fail(job, f"Training could not start: {type(error).__name__}: {error}")
+        if not job.finished:
+            self._fail(job, "Training ended without a result.")
+
+    @staticmethod
+    def _fail(job: Job, message: str) -> None:
+        job.status, job.error = "failed", message
+        job.events.append(event_to_dict(Failed(step=0, error=message)))

@@ -1,0 +1,89 @@
+"""What the tabs share: the app context (settings, job manager, shared states), who the visitor is, the runs
+they may see, a small cache of loaded predictors, and the one place engine errors become `gr.Error`."""
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+
+from .. import runs
+from ..jobs import JobManager
+from ..predict import Predictor
+from .settings import AppSettings
+
+
+@dataclass
+class Context:
+    settings: AppSettings
+    jobs: JobManager
+    visitor: gr.State  # a per-browser secret key (kept in the browser's storage), empty for API clients
+    data: gr.State  # the loaded CSV: {"path", "text", "label", "features"}
+    run_pickers: list[gr.Dropdown] = field(default_factory=list)  # refreshed whenever the runs change
+
+    def owner(self, visitor: str | None, request: gr.Request | None) -> str:
+        """Whose work this is: on a shared deployment the browser's key, else the API client's session; a local
+        launch has a single user, who sees (and re-attaches to) everything."""
+        if not self.settings.shared:
+            return "local"
+        return visitor or (request.session_hash if request is not None and request.session_hash else "local")
+
+    def workspace(self, visitor: str | None, request: gr.Request | None) -> Path:
+        return self.settings.workspace(self.owner(visitor, request))
+
+    def run_dir(self, run_id: str | None, visitor: str | None, request: gr.Request | None) -> Path:
+        if not run_id:
+            raise ValueError("Choose a run first (train one, or pick one in the Runs tab).")
+        return runs.resolve_run(self.workspace(visitor, request), run_id)
+
+    def loadable_runs(self, visitor: str | None, request: gr.Request | None) -> list[str]:
+        return [r.id for r in runs.list_runs(self.workspace(visitor, request)) if r.status in runs.SAVABLE_STATUSES]
+
+
+def user_errors(handler: Callable) -> Callable:
+    """Show the engine's ValueErrors as a readable message in the page (and the API), never a traceback."""
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from handler(*args, **kwargs)
+            except ValueError as error:
+                raise gr.Error(str(error), print_exception=False) from None
+        return generator_wrapper
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except ValueError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+    return wrapper
+
+
+class PredictorCache:
+    """The last few loaded predictors, so typing in the Predict tab does not reload weights on every key."""
+
+    def __init__(self, size: int = 3):
+        self._items: OrderedDict[tuple[str, float], Predictor] = OrderedDict()
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, run_dir: Path) -> Predictor:
+        key = (str(run_dir), (run_dir / runs.RUN_FILE).stat().st_mtime)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        predictor = Predictor.load(run_dir)
+        with self._lock:
+            self._items[key] = predictor
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return predictor
+
+
+predictors = PredictorCache()

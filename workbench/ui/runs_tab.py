@@ -1,0 +1,51 @@
+"""The Runs tab: the visitor's runs with model, data, date, status and headline metric; load one into Evaluate
+and Predict, download it as a zip (a folder `transformers.pipeline` loads), or delete it."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from .. import runs
+from . import render
+from .common import Context, user_errors
+
+
+def create_runs_tab(ctx: Context) -> dict:
+    table = gr.Dataframe(label="Runs", interactive=False, wrap=True)
+    with gr.Row():
+        selected = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True, scale=3)
+        refresh = gr.Button("Refresh", size="sm", scale=1)
+        load = gr.Button("Load into Evaluate and Predict", scale=1)
+        download = gr.Button("Download as zip", scale=1)
+        delete = gr.Button("Delete", variant="stop", scale=1)
+    archive = gr.File(label="Run archive", interactive=False)
+    notice = gr.Markdown()
+
+    def on_list_runs(visitor: str | None = None, request: gr.Request = None) -> tuple:
+        listed = runs.list_runs(ctx.workspace(visitor, request))
+        return render.runs_frame(listed), gr.update(choices=[r.id for r in listed])
+
+    @user_errors
+    def on_download(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:
+        run_dir = ctx.run_dir(run_id, visitor, request)
+        runs.require_loadable(run_dir)
+        target = Path(tempfile.mkdtemp(prefix="workbench-download-")) / run_dir.name
+        return shutil.make_archive(str(target), "zip", root_dir=run_dir.parent, base_dir=run_dir.name)
+
+    @user_errors
+    def on_delete(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:
+        run_dir = ctx.run_dir(run_id, visitor, request)
+        if runs.effective_status(runs.read_run(run_dir)) == "running":
+            raise ValueError("This run is still training; stop it first.")
+        runs.delete_run(run_dir.parent, run_dir.name)
+        return f"Deleted run {run_id}."
+
+    listing = dict(fn=on_list_runs, inputs=[ctx.visitor], outputs=[table, selected])
+    refresh.click(**listing, api_name="list_runs")
+    download.click(on_download, inputs=[selected, ctx.visitor], outputs=[archive], api_name="download_run")
+    delete.click(on_delete, inputs=[selected, ctx.visitor], outputs=[notice], api_name="delete_run").then(
+        **listing, api_visibility="private")
+    return {"load": load, "selected": selected, "listing": listing}

@@ -1,0 +1,39 @@
+"""How the app is deployed, read from the environment: where runs live, whether visitors share the machine
+(a public Space) and must be kept apart, and the upload limits."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _flag(name: str) -> bool | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    runs_dir: Path
+    shared: bool  # a public deployment: each visitor sees only their own runs and files
+    max_upload_mb: int
+    max_rows: int
+
+    @classmethod
+    def from_env(cls) -> "AppSettings":
+        on_space = bool(os.environ.get("SPACE_ID") or os.environ.get("SYSTEM") == "spaces")
+        shared = _flag("WORKBENCH_SHARED")
+        return cls(
+            runs_dir=Path(os.environ.get("WORKBENCH_RUNS_DIR", "runs")).resolve(),
+            shared=on_space if shared is None else shared,
+            max_upload_mb=int(os.environ.get("WORKBENCH_MAX_UPLOAD_MB", "50")),
+            max_rows=int(os.environ.get("WORKBENCH_MAX_ROWS", "200000")),
+        )
+
+    def workspace(self, visitor: str) -> Path:
+        """The runs folder a visitor works in: everything locally, a private sub-folder on a shared deployment."""
+        if not self.shared:
+            return self.runs_dir
+        digest = hashlib.sha256(visitor.encode()).hexdigest()[:24]  # the folder name never reveals the key
+        return self.runs_dir / "visitors" / digest
