@@ -2,6 +2,7 @@
 leaves behind (finished, stopped or failed), reproducibility, class weights, early stopping, and clear errors."""
 
 import json
+import math
 import random
 from pathlib import Path
 
@@ -267,11 +268,19 @@ def test_auto_picks_bert_for_text_and_the_mlp_for_numbers(text_data, digits_data
 
 
 def test_family_defaults_fill_only_what_is_unset():
-    mlp = with_family_defaults(TrainConfig(model="mlp", epochs=3), "mlp")
-    bert = with_family_defaults(TrainConfig(), "bert")
+    mlp = with_family_defaults(TrainConfig(model="mlp", epochs=3, patience=0), "mlp", train_rows=100_000)
+    bert = with_family_defaults(TrainConfig(), "bert", train_rows=100_000)
 
-    assert (mlp.epochs, mlp.batch_size, mlp.patience) == (3, 64, 5)
-    assert (bert.epochs, bert.batch_size, bert.patience) == (4, 16, 2)
+    assert (mlp.epochs, mlp.batch_size, mlp.patience) == (3, 64, 0)
+    assert (bert.epochs, bert.batch_size, bert.patience) == (4, 16, 2)  # the defaults the --help text promises
+
+
+def test_small_data_gets_enough_steps_to_learn():
+    config = with_family_defaults(TrainConfig(model="mlp"), "mlp", train_rows=100)
+
+    steps = config.epochs * math.ceil(100 / config.batch_size)
+    assert steps >= 300
+    assert config.patience > 5  # patience grows with the epochs, or early stopping would cut the longer run short
 
 
 def test_bert_on_numeric_data_names_the_mlp(tiny_bert_dir, digits_data, tmp_path):

@@ -93,12 +93,12 @@ class JobManager:
         try:
             data = load_data(job.spec, seed=job.config.seed)
             for event in train(job.config, data, should_stop=job.stop_flag.is_set):
-                job.events.append(event_to_dict(event))
                 if event.kind == "started":
                     job.run_dir = event.run_dir
                 if event.kind in TERMINAL_KINDS:
-                    job.status = event.kind
                     job.error = getattr(event, "error", None)
+                    job.status = event.kind
+                job.events.append(event_to_dict(event))
         except ValueError as error:  # bad settings or data: the user's to fix, said in one sentence
             self._fail(job, str(error))
         except Exception as error:  # anything else fails this job only; the worker goes on with the next
@@ -108,5 +108,5 @@ class JobManager:
 
     @staticmethod
     def _fail(job: Job, message: str) -> None:
-        job.status, job.error = "failed", message
+        job.error, job.status = message, "failed"
         job.events.append(event_to_dict(Failed(step=0, error=message)))

@@ -12,7 +12,7 @@ import gradio as gr
 
 from ..jobs import JobManager
 from .common import Context
-from .data_tab import create_data_tab
+from .data_tab import EXAMPLE_CSV, create_data_tab
 from .evaluate_tab import create_evaluate_tab
 from .predict_tab import create_predict_tab
 from .runs_tab import create_runs_tab
@@ -96,4 +96,4 @@ def launch(host: str | None = None, port: int | None = None, **kwargs: Any) -> N
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=host, server_port=port, max_file_size=f"{settings.max_upload_mb}mb",
-                theme=gr.themes.Soft(), css=CSS, ssr_mode=False, **kwargs)
+                allowed_paths=[str(EXAMPLE_CSV.parent)], theme=gr.themes.Soft(), css=CSS, ssr_mode=False, **kwargs)

@@ -33,7 +33,8 @@ def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
     lines = [f"**{total} rows** with labels in **{len(data.labels)} classes** "
              f"({summary['train_rows']} to train on, {summary['validation_rows']} held back for validation)."]
     lines += [f"- {note}" for note in summary["notes"]]
-    return "\n".join(lines), frame, f"⚠️ {warning}" if warning else ""
+    chart = gr.BarPlot(frame, y_lim=[0, max(frame["rows"].max() * 1.1, 1)])  # bars start at zero
+    return "\n".join(lines), chart, f"⚠️ {warning}" if warning else ""
 
 
 def create_data_tab(ctx: Context) -> None:

@@ -49,7 +49,8 @@ def loss_frame(events: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Train loss per logged step and validation loss per epoch, one frame for a line plot."""
     rows = [{"step": e["step"], "loss": e["loss"], "series": "train"} for e in events if e["kind"] == "step"]
     rows += [{"step": e["step"], "loss": e["loss"], "series": "validation"} for e in events if e["kind"] == "evaluated"]
-    return pd.DataFrame(rows, columns=["step", "loss", "series"])
+    frame = pd.DataFrame(rows, columns=["step", "loss", "series"])
+    return frame.astype({"step": "int64", "loss": "float64", "series": "object"})  # numeric axes even when empty
 
 
 def log_text(events: Sequence[dict[str, Any]], limit: int = 200) -> str:

@@ -47,12 +47,13 @@ def watch(ctx: Context, job: Job) -> Iterator[tuple]:
     """Yield the job's view whenever it changes, until the job is over."""
     seen = None
     while True:
+        finished = job.finished  # read before the view, so the last view shown is the final one
         position = ctx.jobs.position(job)
         key = (job.status, len(job.events), position)
         if key != seen:
             seen = key
             yield job_view(job, position)
-        if job.finished:
+        if finished:
             return
         job.done.wait(POLL_SECONDS)
 
@@ -64,25 +65,28 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                                 info="The bundled offline BERT, a Hub id (e.g. bert-base-uncased), a model folder, "
                                      "or 'mlp' for the from-scratch MLP.")
             with gr.Row():
-                epochs = gr.Number(label="Epochs", precision=0, placeholder="default")
-                lr = gr.Number(label="Learning rate", placeholder="default")
-                batch_size = gr.Number(label="Batch size", precision=0, placeholder="default")
-                max_length = gr.Number(label="Max length (tokens)", precision=0, placeholder="from the data")
+                epochs = gr.Number(0, label="Epochs (0 = auto)", precision=0, minimum=0)
+                lr = gr.Number(0, label="Learning rate (0 = auto)", minimum=0)
+                batch_size = gr.Number(0, label="Batch size (0 = auto)", precision=0, minimum=0)
+                max_length = gr.Number(0, label="Max length (0 = from the data)", precision=0, minimum=0)
             with gr.Accordion("More settings", open=False):
                 with gr.Row():
                     seed = gr.Number(value=42, label="Seed", precision=0)
                     validation = gr.Number(value=0.2, label="Validation share")
-                    patience = gr.Number(label="Early-stopping patience (0 = off)", precision=0, placeholder="default")
+                    patience = gr.Number(-1, label="Early-stopping patience (0 = off, -1 = auto)", precision=0,
+                                         minimum=-1)
                     weighting = gr.Checkbox(value=True, label="Weigh classes by rarity")
                 with gr.Row():
                     warmup = gr.Number(value=0.1, label="Warmup share")
                     weight_decay = gr.Number(value=0.01, label="Weight decay")
                     accumulation = gr.Number(value=1, label="Gradient accumulation", precision=0)
                     hidden = gr.Number(value=256, label="MLP hidden units", precision=0)
-            gr.Markdown(f"Defaults — BERT: {FAMILY_DEFAULTS['bert']['epochs']} epochs, batch "
-                        f"{FAMILY_DEFAULTS['bert']['batch_size']}; MLP: {FAMILY_DEFAULTS['mlp']['epochs']} epochs, "
-                        f"batch {FAMILY_DEFAULTS['mlp']['batch_size']}; learning rate by model size.",
-                        elem_classes=["wb-muted"])
+            bert_defaults, mlp_defaults = FAMILY_DEFAULTS["bert"], FAMILY_DEFAULTS["mlp"]
+            gr.Markdown(f"Auto — BERT: {bert_defaults['epochs']} epochs (more on small data, so that it takes at "
+                        f"least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: "
+                        f"{mlp_defaults['epochs']} epochs (at least {mlp_defaults['min_steps']} steps), batch "
+                        f"{mlp_defaults['batch_size']}; learning rate by model size; early stopping keeps the best "
+                        f"epoch.", elem_classes=["wb-muted"])
             with gr.Row():
                 start = gr.Button("Start training", variant="primary")
                 stop = gr.Button("Stop", variant="stop")
@@ -99,22 +103,23 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
     job_id = gr.State()
 
     @user_errors
-    def on_train(state: dict[str, Any] | None, model_name: str = "auto", n_epochs: float | None = None,
-                 rate: float | None = None, batch: float | None = None, length: float | None = None,
-                 seed_value: float = 42, val_share: float = 0.2, patience_value: float | None = None,
+    def on_train(state: dict[str, Any] | None, model_name: str = "auto", n_epochs: float | None = 0,
+                 rate: float | None = 0, batch: float | None = 0, length: float | None = 0,
+                 seed_value: float = 42, val_share: float = 0.2, patience_value: float | None = -1,
                  weigh: bool = True, warm: float = 0.1, decay: float = 0.01, accumulate: float = 1,
                  hidden_units: float = 256, visitor: str | None = None,
                  request: gr.Request = None) -> Iterator[tuple]:
         if not state:
             raise ValueError("Load a CSV in the Data tab first.")
-        as_int = lambda v: None if v in (None, "") else int(v)  # noqa: E731
+        auto = lambda v, cast=int: None if v in (None, "") or v <= 0 else cast(v)  # noqa: E731  0 means "auto"
         spec = DataSpec(path=state["path"], text_column=state["text"], label_column=state["label"],
                         feature_columns=tuple(state["features"]), validation_fraction=float(val_share))
-        config = TrainConfig(model=model_name or "auto", epochs=as_int(n_epochs), batch_size=as_int(batch),
-                             lr=None if rate in (None, "") else float(rate), max_length=as_int(length),
+        config = TrainConfig(model=model_name or "auto", epochs=auto(n_epochs), batch_size=auto(batch),
+                             lr=auto(rate, float), max_length=auto(length),
                              seed=int(seed_value), warmup=float(warm), weight_decay=float(decay),
                              grad_accumulation=int(accumulate), class_weights=bool(weigh),
-                             patience=as_int(patience_value), hidden_size=int(hidden_units),
+                             patience=None if patience_value in (None, "") or patience_value < 0 else int(patience_value),
+                             hidden_size=int(hidden_units),
                              output=str(ctx.workspace(visitor, request)))
         job = ctx.jobs.submit(ctx.owner(visitor, request), spec, config)
         yield from watch(ctx, job)

@@ -1,0 +1,173 @@
+"""The whole workbench in a real headless Chromium, as a user clicks through it: upload the example CSV on the Data
+tab, train the MLP on the Train tab and watch it finish, try a text on Predict, score the run on Evaluate and find
+it on Runs. A full-page screenshot of each tab lands in $WORKBENCH_SCREENSHOTS (else tmp_path/screenshots)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}: the browser test needs Debian's chromium package", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_CSV = ROOT / "workbench" / "ui" / "examples" / "reviews.csv"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LABELS = ("negative", "neutral", "positive")
+TRAIN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture
+def app_log(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The log of the app that `app_url` launched (conftest writes it to <its tmp folder>/app.log)."""
+    logs = sorted(tmp_path_factory.getbasetemp().glob("app*/app.log"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else None
+
+
+@pytest.fixture
+def shots_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("WORKBENCH_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Steps:
+    """Names each step of the walk-through, so that a failure says which one broke, with the app log's tail."""
+
+    def __init__(self, page: Page, log: Path | None, shots: Path):
+        self.page, self.log, self.shots = page, log, shots
+
+    def log_tail(self, chars: int = 3000) -> str:
+        if self.log is None or not self.log.exists():
+            return "(no app log found)"
+        return self.log.read_text(errors="replace")[-chars:]
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001  a timeout or an assertion: report the step either way
+            slug = re.sub(r"\W+", "-", name).strip("-").lower()
+            with contextlib.suppress(Exception):
+                self.page.screenshot(path=str(self.shots / f"failed-{slug}.png"), full_page=True)
+            raise AssertionError(f"step '{name}' failed after {time.monotonic() - started:.1f}s: {error}\n"
+                                 f"--- app log (tail) ---\n{self.log_tail()}") from error
+        print(f"  ok {time.monotonic() - started:5.1f}s  {name}")
+
+    def screenshot(self, tab: str) -> Path:
+        path = self.shots / f"{tab.lower()}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        print(f"  screenshot {tab}: {path}")
+        return path
+
+
+def open_tab(page: Page, name: str) -> None:
+    tab = page.get_by_role("tab", name=name, exact=True)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true", timeout=10_000)
+
+
+def block(page: Page, label: str):
+    """The visible component whose block label reads exactly `label` (files, tables, labels, plots)."""
+    title = page.get_by_test_id("block-label").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    return page.locator(".block").filter(has=title).filter(visible=True).last
+
+
+def test_upload_train_predict_evaluate_in_a_browser(app_url: str, app_log: Path | None, shots_dir: Path,
+                                                    tmp_path: Path) -> None:
+    csv = tmp_path / "reviews.csv"
+    shutil.copy(EXAMPLE_CSV, csv)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        steps = Steps(page, app_log, shots_dir)
+        try:
+            _walk_through(page, steps, app_url, csv)
+        finally:
+            context.close()
+            browser.close()
+        assert not errors, f"JavaScript errors in the page: {errors}\n--- app log (tail) ---\n{steps.log_tail()}"
+
+
+def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
+    with steps.step("open the app"):
+        page.goto(app_url, timeout=60_000)
+        expect(page.get_by_role("tab", name="Data", exact=True)).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Fine-tuning workbench", exact=True)).to_be_visible(timeout=10_000)
+
+    with steps.step("Data: upload the CSV"):
+        open_tab(page, "Data")
+        upload = block(page, "CSV file (drag and drop)")
+        upload.locator("input[type=file]").set_input_files(str(csv))
+        expect(page.get_by_text("rows with labels")).to_be_visible(timeout=60_000)
+
+    with steps.step("Data: the detected columns are review and sentiment"):
+        expect(page.get_by_role("combobox", name="Text column", exact=True)).to_have_value("review", timeout=10_000)
+        expect(page.get_by_role("combobox", name="Label column", exact=True)).to_have_value("sentiment")
+        expect(block(page, "First rows")).to_contain_text("Smart writing", timeout=10_000)
+    steps.screenshot("Data")
+
+    with steps.step("Train: choose the mlp model"):
+        open_tab(page, "Train")
+        model = page.get_by_role("combobox", name="Model", exact=True)
+        # loading data resets the model to the bundled BERT; wait for that before choosing ours
+        expect(model).not_to_have_value("", timeout=10_000)
+        expect(page.get_by_text("parameters").first).to_be_visible(timeout=30_000)
+        model.click()
+        model.fill("mlp")
+        model.press("Enter")
+        model.blur()
+        expect(model).to_have_value("mlp", timeout=10_000)
+        expect(page.get_by_text("MLP (from scratch)")).to_be_visible(timeout=30_000)
+
+    with steps.step("Train: start training and wait until it has finished"):
+        page.get_by_role("button", name="Start training", exact=True).click()
+        expect(page.locator(".wb-progress-text")).to_contain_text("Finished", timeout=TRAIN_TIMEOUT_MS)
+        expect(page.get_by_label("Log", exact=True)).to_have_value(re.compile(r"Finished in"), timeout=10_000)
+        expect(page.get_by_label("Log", exact=True)).to_have_value(re.compile(r"Started mlp"))
+    steps.screenshot("Train")
+
+    with steps.step("Predict: the new run is chosen"):
+        open_tab(page, "Predict")
+        run = page.get_by_role("combobox", name="Run", exact=True).filter(visible=True)
+        expect(run).to_have_value(re.compile(r"\S"), timeout=15_000)
+        run_id = run.input_value()
+        print(f"  run id: {run_id}")
+
+    with steps.step("Predict: a typed text gets a label"):
+        text = page.get_by_label("Text", exact=True).filter(visible=True)
+        text.fill("What a wonderful, moving film")
+        top = block(page, "Prediction").get_by_test_id("label-output-value")
+        expect(top).to_have_text(re.compile(rf"^\s*({'|'.join(LABELS)})\s*$"), timeout=30_000)
+        print(f"  prediction: {top.inner_text().strip()}")
+    steps.screenshot("Predict")
+
+    with steps.step("Evaluate: score the run on its validation split"):
+        open_tab(page, "Evaluate")
+        expect(page.get_by_role("combobox", name="Run", exact=True).filter(visible=True)).to_have_value(
+            run_id, timeout=15_000)
+        page.get_by_role("button", name="Evaluate", exact=True).click()
+        expect(block(page, "Metrics")).to_contain_text("accuracy", timeout=60_000)
+        expect(block(page, "Per class")).to_contain_text("positive", timeout=10_000)
+    steps.screenshot("Evaluate")
+
+    with steps.step("Runs: the run is listed as finished"):
+        open_tab(page, "Runs")
+        row = block(page, "Runs").get_by_role("row").filter(has_text=run_id)
+        expect(row).to_have_count(1, timeout=15_000)
+        expect(row).to_contain_text("finished")
+    steps.screenshot("Runs")
