@@ -61,7 +61,8 @@ class Steps:
             slug = re.sub(r"\W+", "-", name).strip("-").lower()
             with contextlib.suppress(Exception):
                 self.page.screenshot(path=str(self.shots / f"failed-{slug}.png"), full_page=True)
-            raise AssertionError(f"step '{name}' failed after {time.monotonic() - started:.1f}s: {error}\n"
+            message = str(error).split("Aria snapshot:")[0].strip()[:2000]  # the page's whole tree is noise here
+            raise AssertionError(f"step '{name}' failed after {time.monotonic() - started:.1f}s: {message}\n"
                                  f"--- app log (tail) ---\n{self.log_tail()}") from error
         print(f"  ok {time.monotonic() - started:5.1f}s  {name}")
 
@@ -79,9 +80,9 @@ def open_tab(page: Page, name: str) -> None:
 
 
 def block(page: Page, label: str):
-    """The visible component whose block label reads exactly `label` (files, tables, labels, plots)."""
-    title = page.get_by_test_id("block-label").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
-    return page.locator(".block").filter(has=title).filter(visible=True).last
+    """The visible component whose label reads exactly `label` (files, tables, label outputs): the innermost
+    `.block` holding that text, so that "Text" does not also match "Text column"."""
+    return page.locator(".block").filter(has=page.get_by_text(label, exact=True)).filter(visible=True).last
 
 
 def test_upload_train_predict_evaluate_in_a_browser(app_url: str, app_log: Path | None, shots_dir: Path,

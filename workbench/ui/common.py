@@ -41,6 +41,15 @@ class Context:
             raise ValueError("Choose a run first (train one, or pick one in the Runs tab).")
         return runs.resolve_run(self.workspace(visitor, request), run_id)
 
+    def check_model_name(self, name: str) -> str:
+        """On a shared deployment a typed model name is a Hub id or the bundled model, never a server path."""
+        name = (name or "").strip()
+        looks_like_path = name.startswith(("/", ".", "~", "\\")) or ".." in name or Path(name).expanduser().exists()
+        if self.settings.shared and looks_like_path:
+            raise ValueError("On this shared app a model is a Hugging Face Hub id (such as bert-base-uncased), "
+                             "'bundled-minilm' or 'mlp'; folders on the server cannot be used.")
+        return name
+
     def loadable_runs(self, visitor: str | None, request: gr.Request | None) -> list[str]:
         return [r.id for r in runs.list_runs(self.workspace(visitor, request)) if r.status in runs.SAVABLE_STATUSES]
 

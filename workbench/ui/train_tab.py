@@ -114,7 +114,8 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
         auto = lambda v, cast=int: None if v in (None, "") or v <= 0 else cast(v)  # noqa: E731  0 means "auto"
         spec = DataSpec(path=state["path"], text_column=state["text"], label_column=state["label"],
                         feature_columns=tuple(state["features"]), validation_fraction=float(val_share))
-        config = TrainConfig(model=model_name or "auto", epochs=auto(n_epochs), batch_size=auto(batch),
+        config = TrainConfig(model=ctx.check_model_name(model_name) or "auto", epochs=auto(n_epochs),
+                             batch_size=auto(batch),
                              lr=auto(rate, float), max_length=auto(length),
                              seed=int(seed_value), warmup=float(warm), weight_decay=float(decay),
                              grad_accumulation=int(accumulate), class_weights=bool(weigh),
@@ -140,7 +141,7 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
 
     @user_errors
     def on_describe(model_name: str, state: dict[str, Any] | None = None) -> str:
-        return describe_model(model_name or BUNDLED_BERT, state)
+        return describe_model(ctx.check_model_name(model_name) or BUNDLED_BERT, state)
 
     inputs = [ctx.data, model, epochs, lr, batch_size, max_length, seed, validation, patience, weighting, warmup,
               weight_decay, accumulation, hidden, ctx.visitor]
