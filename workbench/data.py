@@ -180,8 +180,11 @@ def _has_data_row(path: str | Path, fmt: CsvFormat) -> bool:
 
     with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
         records = csv.reader(handle, delimiter=fmt.delimiter)
-        next(records, None)
-        return any(any(cell.strip() for cell in record) for record in records)
+        try:
+            next(records, None)
+            return any(any(cell.strip() for cell in record) for record in records)
+        except csv.Error:  # e.g. a cell over the csv module's size limit: there is data, let `datasets` read it
+            return True
 
 
 def _innermost_message(error: BaseException) -> str:
