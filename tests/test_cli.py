@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_digits_csv
+from engine_helpers import write_digits_csv
 
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import run_to_end, write_sentiment_csv
+from engine_helpers import run_to_end, write_sentiment_csv
 from workbench import runs
 from workbench.config import BUNDLED_BERT, DataSpec, TrainConfig
 from workbench.data import load_data

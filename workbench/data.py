@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -220,15 +221,20 @@ class _Profile:
     numeric: bool
     mean_length: float
     spaced: float
+    running_number: bool  # consecutive distinct integers (a row number), which says nothing about the label
 
 
 def _profile(table: datasets.Dataset, name: str) -> _Profile:
     values = [v.strip() for v in table[name] if v is not None and v.strip()]
     if not values:
-        return _Profile(name, 0, 0, False, 0.0, 0.0)
+        return _Profile(name, 0, 0, False, 0.0, 0.0, False)
+    numeric = all(_is_number(v) for v in values)
+    numbers = {float(v) for v in values} if numeric else set()
+    running = (len(numbers) == len(values) > MAX_LABELS and all(n.is_integer() for n in numbers)
+               and max(numbers) - min(numbers) + 1 == len(numbers))
     return _Profile(
-        name, len(values), len(set(values)), all(_is_number(v) for v in values),
-        sum(map(len, values)) / len(values), sum(" " in v for v in values) / len(values),
+        name, len(values), len(set(values)), numeric,
+        sum(map(len, values)) / len(values), sum(" " in v for v in values) / len(values), running,
     )
 
 
@@ -251,7 +257,7 @@ def detect_columns(table: datasets.Dataset, text: str | None = None, label: str 
         features = tuple(
             p.name for p in profiles.values()
             if p.numeric and p.name not in (label, text) and p.name.lower() not in ID_HINTS
-            and not (p.unique == p.values == len(sample) and p.values > MAX_LABELS)  # a running number, not a feature
+            and not p.running_number
         )
     if text is None and not features:
         raise ValueError(f"Found no text column and no numeric feature columns besides the label '{label}' "
@@ -356,21 +362,46 @@ def _canonical(table: datasets.Dataset, columns: Columns, labels: LabelSpace) ->
 
 def _stratified_split(data: datasets.Dataset, labels: LabelSpace, fraction: float,
                       seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
-    n_test = max(len(labels), math.ceil(fraction * len(data)))  # every class gets a validation row
-    if len(data) - n_test < len(labels):
-        raise ValueError(f"{len(data)} rows are too few to hold back a validation split for {len(labels)} "
-                         f"classes; add rows or give an evaluation CSV.")
-    split = data.train_test_split(test_size=n_test, stratify_by_column="label", seed=seed)
-    return split["train"], split["test"]
+    """Hold back `fraction` of each class, at least one row of every class and never a class's last row (the
+    `datasets` splitter rounds a small class's share down to nothing, and then its scores cannot be seen)."""
+    rng = random.Random(seed)
+    by_class: dict[int, list[int]] = {}
+    for index, label in enumerate(data["label"]):
+        by_class.setdefault(label, []).append(index)
+    wanted = {label: fraction * len(rows) for label, rows in by_class.items()}
+    held = {label: min(len(by_class[label]) - 1, max(1, math.floor(w))) for label, w in wanted.items()}
+    # hand out the rows still missing from the total to the classes whose share was rounded down the most
+    missing = round(fraction * len(data)) - sum(held.values())
+    for label in sorted(wanted, key=lambda lb: held[lb] - wanted[lb]):
+        if missing <= 0:
+            break
+        if held[label] < len(by_class[label]) - 1:
+            held[label] += 1
+            missing -= 1
+    train_rows, validation_rows = [], []
+    for label in sorted(by_class):
+        rows = by_class[label]
+        rng.shuffle(rows)
+        validation_rows += rows[:held[label]]
+        train_rows += rows[held[label]:]
+    return data.select(sorted(train_rows)), data.select(sorted(validation_rows))
+
+
+def _align_columns(table: datasets.Dataset, wanted: Sequence[str], what: str) -> datasets.Dataset:
+    """Find the columns a trained model reads in another CSV (forgiving case and spaces, as when training)."""
+    names = list(table.column_names)
+    keys = {name.lower(): name for name in names}
+    missing = [c for c in wanted if c.lower() not in keys]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {list_names(missing)} that the model reads; "
+                         f"its columns are: {list_names(names)}.")
+    renames = {keys[c.lower()]: c for c in wanted if keys[c.lower()] != c and c not in names}
+    return table.rename_columns(renames) if renames else table
 
 
 def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]) -> datasets.Dataset:
-    table = read_csv(path)
-    wanted = [c for c in (columns.text, columns.label, *columns.features) if c]
-    missing = [c for c in wanted if c not in table.column_names]
-    if missing:
-        raise ValueError(f"The evaluation CSV lacks column(s) {list_names(missing)}; "
-                         f"its columns are: {list_names(table.column_names)}.")
+    table = _align_columns(read_csv(path), [c for c in (columns.text, columns.label, *columns.features) if c],
+                           f"The evaluation CSV {Path(path).name}")
     table = _drop_unusable_rows(table, columns, notes, Path(path).name)
     known = set(labels.names)
     unseen = sorted({v for v in table[columns.label] if v not in known})
@@ -384,12 +415,7 @@ def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]
 
 def read_rows_for_prediction(path: str | Path, columns: Columns) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
     """The rows of a CSV to predict on: the table itself, the texts and the feature vectors a model reads."""
-    table = read_csv(path)
-    needed = [c for c in (columns.text, *columns.features) if c]
-    missing = [c for c in needed if c not in table.column_names]
-    if missing:
-        raise ValueError(f"{Path(path).name} lacks column(s) {list_names(missing)} that the model reads; "
-                         f"its columns are: {list_names(table.column_names)}.")
+    table = _align_columns(read_csv(path), [c for c in (columns.text, *columns.features) if c], Path(path).name)
     texts = [(t or "").strip() for t in table[columns.text]] if columns.text else [""] * len(table)
     features = [_parse_features(row, columns.features) for row in table] if columns.features else [[]] * len(table)
     return table, texts, features

@@ -65,9 +65,9 @@ def with_family_defaults(config: TrainConfig, family: str, train_rows: int) -> T
 
 
 def default_lr(model_name: str, parameters: int) -> float:
-    """Small models take (and need) larger steps: the MLP 1e-3, a MiniLM-sized BERT 1e-4, BERT-base 3e-5."""
+    """Small models take (and need) larger steps: the MLP 3e-3, a MiniLM-sized BERT 1e-4, BERT-base 3e-5."""
     if family_of(model_name) == "mlp":
-        return 1e-3
+        return 3e-3
     return 1e-4 if parameters < 50_000_000 else 3e-5 if parameters < 200_000_000 else 2e-5
 
 
