@@ -26,6 +26,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 LABELS = ("negative", "neutral", "positive")
 TRAIN_TIMEOUT_MS = 180_000
 VIEWPORT = {"width": 1400, "height": 900}
+# the loss curves as drawn: Vega leaves a line without a stroke when its series is missing from the color domain
+LOSS_LINES_JS = """() => [...document.querySelectorAll('.vega-embed g.mark-line path')]
+    .filter(p => p.getClientRects().length).map(p => getComputedStyle(p).stroke)"""
 
 
 @pytest.fixture
@@ -68,21 +71,10 @@ class Steps:
         print(f"  ok {time.monotonic() - started:5.1f}s  {name}")
 
     def screenshot(self, tab: str) -> Path:
-        """A full-page picture. Headless Chromium paints a plot that was redrawn while below the fold as an empty
-        frame in a full-page capture (the lines are in the DOM, and show on screen), so each plot is first scrolled
-        into view, then the viewport grown to the page's height and left to settle."""
         path = self.shots / f"{tab.lower()}.png"
-        viewport = self.page.viewport_size or VIEWPORT
-        for plot in self.page.locator(".vega-embed").filter(visible=True).all():
-            plot.scroll_into_view_if_needed()
-            self.page.wait_for_timeout(300)
-        self.page.evaluate("window.scrollTo(0, 0)")
-        self.page.mouse.move(0, 0)  # no hover highlight on the last clicked button
-        height = self.page.evaluate("document.documentElement.scrollHeight")
-        self.page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height)})
-        self.page.wait_for_timeout(1000)
+        self.page.mouse.move(0, 0)  # no hover highlight or tooltip in the picture
+        self.page.wait_for_timeout(500)  # let plots and tables finish drawing
         self.page.screenshot(path=str(path), full_page=True)
-        self.page.set_viewport_size(viewport)
         print(f"  screenshot {tab}: {path}")
         return path
 
@@ -150,10 +142,17 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         expect(page.get_by_text("MLP (from scratch)")).to_be_visible(timeout=30_000)
 
     with steps.step("Train: start training and wait until it has finished"):
+        progress = page.locator(".wb-progress-text")
+        earlier = progress.first.inner_text() if progress.count() else ""
         page.get_by_role("button", name="Start training", exact=True).click()
-        expect(page.locator(".wb-progress-text")).to_contain_text("Finished", timeout=TRAIN_TIMEOUT_MS)
+        if "Finished" in earlier:  # a re-attached earlier job: wait for ours to start first
+            expect(progress).not_to_contain_text("Finished", timeout=30_000)
+        expect(progress).to_contain_text("Finished", timeout=TRAIN_TIMEOUT_MS)
         expect(page.get_by_label("Log", exact=True)).to_have_value(re.compile(r"Finished in"), timeout=10_000)
         expect(page.get_by_label("Log", exact=True)).to_have_value(re.compile(r"Started mlp"))
+        strokes = page.evaluate(LOSS_LINES_JS)
+        if not strokes or "none" in strokes:  # reported, not failed: a known Gradio plot bug, see the lead's issue
+            print(f"  NOTE: the loss plot's lines are not drawn (strokes: {strokes})")
     steps.screenshot("Train")
 
     with steps.step("Predict: the new run is chosen"):

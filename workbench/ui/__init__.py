@@ -82,6 +82,7 @@ def _wire(demo: gr.Blocks, ctx: Context, tabs: gr.Tabs, browser_key: gr.BrowserS
         reattach, inputs=[ctx.visitor], outputs=watch_outputs, api_name="watch", concurrency_limit=None).then(
         on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private")
     demo.load(**runs_ui["listing"], api_visibility="private")
+    demo.load(train["describe"], inputs=[train["model"], ctx.data], outputs=[train["panel"]], api_visibility="private")
     train["training"].then(on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run],
                            api_visibility="private").then(**runs_ui["listing"], api_visibility="private")
     for tab in tab_list:

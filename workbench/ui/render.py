@@ -46,11 +46,16 @@ def _bar(percent: float, text: str, state: str = "running") -> str:
 
 
 def loss_frame(events: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Train loss per logged step and validation loss per epoch, one frame for a line plot."""
+    """Train loss per logged step and validation loss per epoch, one frame for a line plot.
+
+    Both series are always present (an empty one as a single blank point): Gradio's plot fixes its colour legend on
+    the first frame it draws, so a series that first appears later would never be drawn."""
     rows = [{"step": e["step"], "loss": e["loss"], "series": "train"} for e in events if e["kind"] == "step"]
     rows += [{"step": e["step"], "loss": e["loss"], "series": "validation"} for e in events if e["kind"] == "evaluated"]
+    present = {row["series"] for row in rows}
+    rows += [{"step": 0, "loss": float("nan"), "series": s} for s in ("train", "validation") if s not in present]
     frame = pd.DataFrame(rows, columns=["step", "loss", "series"])
-    return frame.astype({"step": "int64", "loss": "float64", "series": "object"})  # numeric axes even when empty
+    return frame.astype({"step": "int64", "loss": "float64", "series": "object"})  # numeric axes
 
 
 def log_text(events: Sequence[dict[str, Any]], limit: int = 200) -> str:

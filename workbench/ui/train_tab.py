@@ -39,7 +39,9 @@ def job_view(job: Job, position: int) -> tuple:
     events = list(job.events)
     status = {"job_id": job.id, "status": job.status, "run_id": (job.run_dir or "").rsplit("/", 1)[-1] or None,
               "queue_position": position, "error": job.error, "last_event": events[-1] if events else None}
-    return (render.progress_html(events, job.status, position), render.loss_frame(events),
+    has_loss = any(e["kind"] in ("step", "evaluated") for e in events)
+    plot = render.loss_frame(events) if has_loss else gr.skip()  # an all-blank first frame would break the plot
+    return (render.progress_html(events, job.status, position), plot,
             render.throughput_text(events), render.log_text(events), status, job.id)
 
 
