@@ -151,7 +151,7 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         expect(page.get_by_label("Log", exact=True)).to_have_value(re.compile(r"Finished in"), timeout=10_000)
         expect(page.get_by_label("Log", exact=True)).to_have_value(re.compile(r"Started mlp"))
         strokes = page.evaluate(LOSS_LINES_JS)
-        if not strokes or "none" in strokes:  # reported, not failed: a known Gradio plot bug, see the lead's issue
+        if not strokes or "none" in strokes:  # reported, not failed: the first live curve is drawn without colour
             print(f"  NOTE: the loss plot's lines are not drawn (strokes: {strokes})")
     steps.screenshot("Train")
 

@@ -33,10 +33,11 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
             button = gr.Button("Predict", variant="primary")
         with gr.Column():
             label = gr.Label(label="Prediction", num_top_classes=5)
-    with gr.Row():
-        csv_in = gr.File(label="CSV to label", type="filepath", file_types=[".csv", ".tsv", ".txt"])
-        csv_button = gr.Button("Label the CSV")
-        csv_out = gr.File(label="Labelled CSV (download)", interactive=False)
+    with gr.Row(equal_height=True):
+        with gr.Column():
+            csv_in = gr.File(label="CSV to label", type="filepath", file_types=[".csv", ".tsv", ".txt"], height=140)
+            csv_button = gr.Button("Label the CSV")
+        csv_out = gr.File(label="Labelled CSV (download)", interactive=False, height=140)
 
     def probabilities(run_id: str | None, value: str | None, row: list[float] | None, visitor: str | None,
                       request: gr.Request | None) -> dict[str, float] | None:

@@ -23,7 +23,8 @@ def progress_html(events: Sequence[dict[str, Any]], status: str, queue_position:
     done = steps[-1]["step"] if steps else 0
     final = events[-1] if events[-1]["kind"] in ("finished", "stopped", "failed") else None
     if final is not None:
-        words = {"finished": f"Finished: {done}/{total} steps in {final.get('elapsed_seconds', 0):.0f}s.",
+        early = f" (early stopping: the best epoch, {final.get('best_epoch')}, is kept)" if done < total else ""
+        words = {"finished": f"Finished: {done}/{total} steps in {final.get('elapsed_seconds', 0):.0f}s{early}.",
                  "stopped": f"Stopped at step {final['step']}/{total}; what was trained is kept.",
                  "failed": f"Failed: {final.get('error', '')}"}[final["kind"]]
         return _bar(100 if final["kind"] == "finished" else 100 * done / total, words, final["kind"])
@@ -62,9 +63,10 @@ def log_text(events: Sequence[dict[str, Any]], limit: int = 200) -> str:
     lines = []
     for e in events:
         if e["kind"] == "started":
-            lines.append(f"Started {e['model']} on {e['device']} ({e['precision']}): {e['train_rows']} training rows, "
-                         f"{e['validation_rows']} validation rows, {e['total_steps']} steps, max length "
-                         f"{e.get('max_length') or '-'}.")
+            precision = "full precision" if e["precision"] == "no" else e["precision"]
+            length = f", max length {e['max_length']} tokens" if e.get("max_length") else ""
+            lines.append(f"Started {e['model']} on {e['device']} ({precision}): {e['train_rows']} training rows, "
+                         f"{e['validation_rows']} validation rows, up to {e['total_steps']} steps{length}.")
         elif e["kind"] == "evaluated":
             lines.append(f"Epoch {e['epoch']:g}: validation loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}, "
                          f"macro-F1 {e['f1_macro']:.3f}{' (best so far)' if e['is_best'] else ''}")

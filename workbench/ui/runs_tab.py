@@ -17,16 +17,17 @@ def create_runs_tab(ctx: Context) -> dict:
     table = gr.Dataframe(label="Runs", interactive=False, wrap=True)
     with gr.Row():
         selected = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True, scale=3)
-        refresh = gr.Button("Refresh", size="sm", scale=1)
+        refresh = gr.Button("Refresh", scale=1)
         load = gr.Button("Load into Evaluate and Predict", scale=1)
         download = gr.Button("Download as zip", scale=1)
         delete = gr.Button("Delete", variant="stop", scale=1)
-    archive = gr.File(label="Run archive", interactive=False)
+    archive = gr.File(label="Run archive", interactive=False, height=100)
     notice = gr.Markdown()
 
     def on_list_runs(visitor: str | None = None, request: gr.Request = None) -> tuple:
         listed = runs.list_runs(ctx.workspace(visitor, request))
-        return render.runs_frame(listed), gr.update(choices=[r.id for r in listed])
+        newest = listed[0].id if listed else None
+        return render.runs_frame(listed), gr.update(choices=[r.id for r in listed], value=newest)
 
     @user_errors
     def on_download(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:

@@ -138,8 +138,10 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
 
     def on_reattach(visitor: str | None = None, request: gr.Request = None) -> Iterator[tuple]:
         job = ctx.jobs.latest_for(ctx.owner(visitor, request))
-        if job is not None:
-            yield from watch(ctx, job)
+        if job is None:
+            yield tuple(gr.skip() for _ in outputs)  # nothing to re-attach to: leave the idle view as it is
+            return
+        yield from watch(ctx, job)
 
     @user_errors
     def on_describe(model_name: str, state: dict[str, Any] | None = None) -> str:
@@ -151,8 +153,8 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
     training = start.click(on_train, inputs=inputs, outputs=outputs, api_name="train", concurrency_limit=None)
     stop.click(on_stop, inputs=[job_id, ctx.visitor], outputs=[throughput], api_name="stop", concurrency_limit=None)
     model.change(on_describe, inputs=[model, ctx.data], outputs=[panel], api_name="describe_model")
-    ctx.data.change(lambda state: MLP if state and not state["text"] else BUNDLED_BERT, inputs=[ctx.data],
-                    outputs=[model], api_visibility="private").then(
+    ctx.data.change(lambda state, chosen: MLP if state and not state["text"] else chosen or BUNDLED_BERT,
+                    inputs=[ctx.data, model], outputs=[model], api_visibility="private").then(
         on_describe, inputs=[model, ctx.data], outputs=[panel], api_visibility="private")
     return {"training": training, "reattach": (on_reattach, outputs), "panel": panel, "model": model,
             "describe": on_describe}
