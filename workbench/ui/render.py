@@ -59,7 +59,8 @@ def loss_frame(events: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype({"step": "int64", "loss": "float64", "series": "object"})  # numeric axes
 
 
-def log_text(events: Sequence[dict[str, Any]], limit: int = 200) -> str:
+def log_text(events: Sequence[dict[str, Any]], limit: int = 12) -> str:
+    """The run in a few lines: how it started and the latest `limit - 1` things that happened."""
     lines = []
     for e in events:
         if e["kind"] == "started":
@@ -78,7 +79,7 @@ def log_text(events: Sequence[dict[str, Any]], limit: int = 200) -> str:
             lines.append(f"Stopped at step {e['step']} ({e['reason']}); the weights so far are saved.")
         elif e["kind"] == "failed":
             lines.append(f"Failed: {e['error']}")
-    return "\n".join(lines[-limit:])
+    return "\n".join(lines[:1] + lines[1:][-(limit - 1):])
 
 
 def throughput_text(events: Sequence[dict[str, Any]]) -> str:

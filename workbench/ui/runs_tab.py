@@ -21,7 +21,7 @@ def create_runs_tab(ctx: Context) -> dict:
         load = gr.Button("Load into Evaluate and Predict", scale=1)
         download = gr.Button("Download as zip", scale=1)
         delete = gr.Button("Delete", variant="stop", scale=1)
-    archive = gr.File(label="Run archive", interactive=False, height=100)
+    archive = gr.File(label="Run archive", interactive=False, visible=False)
     notice = gr.Markdown()
 
     def on_list_runs(visitor: str | None = None, request: gr.Request = None) -> tuple:
@@ -46,7 +46,8 @@ def create_runs_tab(ctx: Context) -> dict:
 
     listing = dict(fn=on_list_runs, inputs=[ctx.visitor], outputs=[table, selected])
     refresh.click(**listing, api_name="list_runs")
-    download.click(on_download, inputs=[selected, ctx.visitor], outputs=[archive], api_name="download_run")
+    download.click(on_download, inputs=[selected, ctx.visitor], outputs=[archive], api_name="download_run").success(
+        lambda: gr.File(visible=True), outputs=[archive], api_visibility="private")
     delete.click(on_delete, inputs=[selected, ctx.visitor], outputs=[notice], api_name="delete_run").then(
         **listing, api_visibility="private")
     return {"load": load, "selected": selected, "listing": listing}

@@ -100,7 +100,7 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
         loss_plot = gr.LinePlot(x="step", y="loss", color="series", title="Loss", height=280)
         with gr.Column():
             throughput = gr.Textbox(label="Throughput", interactive=False)
-            log = gr.Textbox(label="Log", lines=8, max_lines=12, interactive=False, autoscroll=True)
+            log = gr.Textbox(label="Log", lines=12, max_lines=12, interactive=False, autoscroll=True)
     status = gr.JSON(label="Job", visible=False)
     job_id = gr.State()
 
