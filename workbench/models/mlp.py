@@ -111,7 +111,8 @@ def _loader(featurizer: Featurizer, rows: Sequence[SparseRow], labels: Sequence[
 
 def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -> ModelBundle:
     """Fit the featurizer on the training rows and make the MLP and its loaders."""
-    train, validation = data.train, data.validation
+    # plain lists: indexing a `datasets` column row by row costs a fingerprint hash per row, more than the step
+    train, validation = data.train.to_dict(), data.validation.to_dict()
     featurizer = Featurizer.fit(train["text"], train["features"])
     if featurizer.size == 0:
         raise ValueError("The MLP found nothing to learn from: the text column has no words and there are no "
