@@ -1,0 +1,104 @@
+"""Quality with default settings on small, imbalanced, real data: the drug reviews (600 training rows, 379 test
+rows, 3 classes, neutral 9%). Each contender trains on the training rows only (the workbench holds back 20% of them
+for its own validation) and is scored on the test rows.
+
+    python benchmarks/quality.py [--bert] [--trainer]
+
+Always: TF-IDF (1-2 grams) + balanced logistic regression (the classic baseline) and the workbench MLP.
+--bert: the workbench's default BERT fine-tuning; --trainer: transformers `Trainer` with the common defaults
+(lr 5e-5, 3 epochs, batch 16, max length 128) on the same bundled BERT. Prints one JSON line with macro-F1,
+accuracy and seconds for each, and our macro-F1 over each peer's.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import common  # noqa: F401  (offline settings first)
+from common import report, timed
+from drug_reviews import write_csvs
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
+
+from workbench.config import DataSpec, TrainConfig
+from workbench.data import load_data
+from workbench.metrics.report import evaluate_run
+from workbench.train import train
+
+DATA = Path(__file__).resolve().parent / ".data"
+
+
+def read(path: Path) -> tuple[list[str], list[str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def scores(truth: list[str], predicted: list[str]) -> dict[str, float]:
+    return {"f1_macro": round(f1_score(truth, predicted, average="macro"), 4),
+            "accuracy": round(accuracy_score(truth, predicted), 4)}
+
+
+def tfidf_logistic(train_csv: Path, test_csv: Path) -> dict:
+    (x, y), (x_test, y_test) = read(train_csv), read(test_csv)
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                          LogisticRegression(class_weight="balanced", max_iter=2000))
+    seconds, _ = timed(lambda: model.fit(x, y))
+    return {**scores(y_test, list(model.predict(x_test))), "seconds": round(seconds, 1)}
+
+
+def workbench(model: str, train_csv: Path, test_csv: Path, folder: str) -> dict:
+    data = load_data(DataSpec(str(train_csv), text_column="text", label_column="label"))
+    seconds, events = timed(lambda: list(train(TrainConfig(model=model, output=folder), data)))
+    report_ = evaluate_run(events[0].run_dir, test_csv)
+    return {"f1_macro": round(report_["f1_macro"], 4), "accuracy": round(report_["accuracy"], 4),
+            "seconds": round(seconds, 1), "steps": events[-1].step}
+
+
+def trainer_defaults(train_csv: Path, test_csv: Path, folder: str) -> dict:
+    """The standard route as most tutorials set it up."""
+    import datasets
+    import numpy as np
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                              TrainingArguments)
+
+    from workbench.models.bert import bundled_model_path
+
+    (x, y), (x_test, y_test) = read(train_csv), read(test_csv)
+    names = sorted(set(y))
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    model = AutoModelForSequenceClassification.from_pretrained(bundled_model_path(), num_labels=len(names))
+    encode = lambda texts, labels: datasets.Dataset.from_dict(  # noqa: E731
+        {**tokenizer(texts, truncation=True, max_length=128), "labels": [names.index(v) for v in labels]})
+    args = TrainingArguments(output_dir=folder, learning_rate=5e-5, num_train_epochs=3,
+                             per_device_train_batch_size=16, save_strategy="no", report_to=[], seed=42)
+    trainer = Trainer(model=model, args=args, train_dataset=encode(x, y), processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer))
+    seconds, _ = timed(trainer.train)
+    logits = trainer.predict(encode(x_test, y_test)).predictions
+    return {**scores(y_test, [names[i] for i in np.argmax(logits, -1)]), "seconds": round(seconds, 1)}
+
+
+def main() -> None:
+    train_csv, test_csv = write_csvs(DATA)
+    results = {"tfidf_logistic": tfidf_logistic(train_csv, test_csv)}
+    with tempfile.TemporaryDirectory() as folder:
+        results["workbench_mlp"] = workbench("mlp", train_csv, test_csv, folder)
+        if "--bert" in sys.argv:
+            results["workbench_bert"] = workbench("bundled-minilm", train_csv, test_csv, folder)
+        if "--trainer" in sys.argv:
+            results["trainer_defaults"] = trainer_defaults(train_csv, test_csv, folder)
+    ours = results.get("workbench_bert", results["workbench_mlp"])
+    ratios = {f"f1_ours_over_{name}": round(ours["f1_macro"] / max(r["f1_macro"], 1e-9), 2)
+              for name, r in results.items() if not name.startswith("workbench")}
+    report("quality_drug_reviews", train_rows=600, test_rows=379, **results, **ratios)
+
+
+if __name__ == "__main__":
+    main()
