@@ -160,6 +160,9 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .deployment import use_persistent_storage
+
+    use_persistent_storage()  # before gradio reads HF_HOME
     from .ui import launch
 
     launch(host=args.host, port=args.port)
