@@ -92,9 +92,9 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                              metrics=["accuracy", "f1"] if metrics else None)
     name = repo_id or run_dir.name
     counts = data.get("class_counts", {})
-    data_rows = [("file", Path(str(data.get("source") or "uploaded CSV")).name), ("text column", data.get("text_column")),
-                 ("label column", data.get("label_column")), ("training rows", data.get("train_rows")),
-                 ("validation rows", data.get("validation_rows")),
+    data_rows = [("file", Path(str(data.get("source") or "uploaded CSV")).name),
+                 ("text column", data.get("text_column")), ("label column", data.get("label_column")),
+                 ("training rows", data.get("train_rows")), ("validation rows", data.get("validation_rows")),
                  ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items()))]
     example = "a wonderful film" if counts else "some text"
     body = [
@@ -156,7 +156,8 @@ def push_run(run_dir: str | Path, repo_id: str, token: str | None = None, privat
             api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
                               commit_message=f"Upload run {Path(run_dir).name} from the fine-tuning workbench")
         except OfflineModeIsEnabled:
-            raise ValueError("The Hugging Face Hub cannot be reached: this app runs offline (HF_HUB_OFFLINE=1).") from None
+            raise ValueError("The Hugging Face Hub cannot be reached: this app runs offline "
+                             "(HF_HUB_OFFLINE=1).") from None
         except HfHubHTTPError as error:
             status = getattr(getattr(error, "response", None), "status_code", None)
             if status in (401, 403):

@@ -25,7 +25,8 @@ from transformers import get_linear_schedule_with_warmup
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
 from .data import PreparedData
-from .devices import describe_device, device_summary, make_accelerator, mixed_precision  # noqa: F401 (the UI reads them here)
+# device_summary and mixed_precision moved to devices.py; still importable from here
+from .devices import describe_device, device_summary, make_accelerator, mixed_precision  # noqa: F401
 from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
 from .metrics import compute_classification_metrics
 from .models import ModelBundle, bert, mlp
