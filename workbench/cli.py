@@ -1,7 +1,8 @@
-"""The command line: `python -m workbench train|evaluate|predict|serve`.
+"""The command line: `python -m workbench train|evaluate|predict|push|serve`.
 
 Training events become a progress bar on a terminal and plain lines otherwise; each command's result is one JSON
 object on the last line of stdout. A mistake in the input is one readable line on stderr and exit status 1.
+Under `accelerate launch` every process trains its share and only the main process prints.
 """
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--text", action="append", help="a text to classify (repeat for several)")
     source.add_argument("--data", help="a CSV whose rows to classify")
     predict.add_argument("--output", help="where to write the CSV with predictions (with --data)")
+    push = commands.add_parser("push", help="upload a run to the Hugging Face Hub as a model repo with a model card")
+    push.add_argument("--run", required=True, help="the run folder")
+    push.add_argument("--repo-id", required=True, help="the Hub repo to create or update, e.g. your-name/reviews-bert")
+    push.add_argument("--private", action="store_true", help="create the repo as private")
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
@@ -97,15 +102,20 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .data import load_data
+    from .devices import process_state
     from .train import train
 
     spec, config = _split_args(args)
+    main_process = process_state().is_main_process  # the others train their share silently
     data = load_data(spec, seed=config.seed)
-    for note in data.notes:
+    for note in data.notes if main_process else ():
         print(f"note: {note}", file=sys.stderr)
+    events = train(config, data)
     run_dir, last = "", None
-    for last in render_events(train(config, data), interactive=sys.stderr.isatty()):
+    for last in render_events(events, interactive=sys.stderr.isatty()) if main_process else events:
         run_dir = getattr(last, "run_dir", run_dir)
+    if not main_process:
+        return 1 if last.kind == "failed" else 0
     result: dict[str, Any] = {"status": last.kind, "run_dir": run_dir}
     if last.kind == "finished":
         result["metrics"] = last.metrics
@@ -141,7 +151,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    from .hub import push_run
+
+    url = push_run(args.run, args.repo_id, private=args.private)  # the token comes from HF_TOKEN or the login
+    print(json.dumps({"repo_id": args.repo_id, "url": url}))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .deployment import use_persistent_storage
+
+    use_persistent_storage()  # before gradio reads HF_HOME
     from .ui import launch
 
     launch(host=args.host, port=args.port)
@@ -150,7 +171,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "serve": cmd_serve}[args.command]
+    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "push": cmd_push,
+               "serve": cmd_serve}[args.command]
     try:
         return command(args)
     except ValueError as error:  # the engine's way of saying what the user should change

@@ -2,23 +2,42 @@
 stopped through its flag and watched (or re-attached to after a page reload) by its id or its owner.
 
 The UI and the API only ever watch a job; the training itself runs here, in a worker thread, so a closed browser
-tab neither stops a run nor leaves it half-written.
+tab neither stops a run nor leaves it half-written. On a ZeroGPU Space the training is the function that gets the
+GPU (see `gpu_function`).
 """
 from __future__ import annotations
 
+import os
 import queue
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from .config import DataSpec, TrainConfig
 from .data import load_data
-from .events import TERMINAL_KINDS, Failed, event_to_dict
-from .train import train
+from .events import TERMINAL_KINDS, Event, Failed, Stopped, event_to_dict
+from .train import never, train
 
 FINAL_STATES = frozenset({"finished", "stopped", "failed", "cancelled"})
+
+
+def training_events(spec: DataSpec, config: TrainConfig, should_stop: Callable[[], bool]) -> Iterator[Event]:
+    """Read the data and train: the whole of a job's GPU work, in one function that ZeroGPU can wrap."""
+    data = load_data(spec, seed=config.seed)
+    yield from train(config, data, should_stop=should_stop)
+
+
+def gpu_function(function: Callable) -> Callable:
+    """ZeroGPU (the `spaces` package, present on a ZeroGPU Space) lends a GPU only to a function decorated with
+    `spaces.GPU`, for at most `duration` seconds (WORKBENCH_GPU_SECONDS); elsewhere the package is absent and the
+    function stays as it is. On other Space hardware `spaces.GPU` leaves the function as it is too."""
+    try:
+        import spaces
+    except ImportError:
+        return function
+    return spaces.GPU(duration=int(os.environ.get("WORKBENCH_GPU_SECONDS", "300")))(function)
 
 
 @dataclass
@@ -51,6 +70,10 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
+        self._training_events = gpu_function(training_events)
+        # ZeroGPU may run the function in a process of its own, which a thread's stop flag cannot reach: there the
+        # flag is watched here and a stop closes the stream of events instead.
+        self._gpu_wrapped = self._training_events is not training_events
 
     def submit(self, owner: str, spec: DataSpec, config: TrainConfig) -> Job:
         job = Job(owner=owner, spec=spec, config=config)
@@ -91,8 +114,14 @@ class JobManager:
             return
         job.status = "running"
         try:
-            data = load_data(job.spec, seed=job.config.seed)
-            for event in train(job.config, data, should_stop=job.stop_flag.is_set):
+            should_stop = never if self._gpu_wrapped else job.stop_flag.is_set
+            events = self._training_events(job.spec, job.config, should_stop)
+            for event in events:
+                if self._gpu_wrapped and job.stop_flag.is_set():
+                    events.close()  # the training keeps the weights so far when its generator is closed
+                    job.status = "stopped"
+                    job.events.append(event_to_dict(Stopped(step=0, elapsed_seconds=0.0)))
+                    break
                 if event.kind == "started":
                     job.run_dir = event.run_dir
                 if event.kind in TERMINAL_KINDS:

@@ -8,23 +8,23 @@ reproducible on the CPU.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import gather_object, set_seed
 from transformers import get_linear_schedule_with_warmup
 
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
 from .data import PreparedData
+from .devices import cpu_threads_for, describe_device, make_accelerator
 from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
 from .metrics import compute_classification_metrics, compute_headline_scores
 from .models import ModelBundle, bert, mlp
@@ -72,39 +72,6 @@ def default_lr(model_name: str, parameters: int) -> float:
     return 1e-4 if parameters < 50_000_000 else 3e-5 if parameters < 200_000_000 else 2e-5
 
 
-def mixed_precision() -> str:
-    """bf16 on a GPU that has it, fp16 on an older GPU, full precision on the CPU."""
-    if torch.cuda.is_available():
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "no"
-
-
-def device_summary() -> str:
-    """The device training will use, in words, for the page and the CLI."""
-    if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
-        return (f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GiB, {mixed_precision()}), "
-                f"{torch.cuda.device_count()} device(s)")
-    return f"CPU ({os.cpu_count()} cores, full precision); no GPU found"
-
-
-SMALL_MODEL = 5_000_000  # parameters; below this one CPU thread beats several (no sync on tiny matrices)
-
-
-@contextlib.contextmanager
-def cpu_threads_for(model: torch.nn.Module, device: torch.device) -> Iterator[None]:
-    """Run a small model on one CPU thread: its matrices are too small to split, and on a busy machine the
-    threads' hand-offs cost more than the work (the digits MLP stepped 10-20x slower on 2 threads under load)."""
-    small = device.type == "cpu" and sum(p.numel() for p in model.parameters()) < SMALL_MODEL
-    before = torch.get_num_threads()
-    if small:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def class_weights(labels: list[int], n_classes: int) -> torch.Tensor:
     """Inverse class frequency, scaled so that a balanced data set gets weights of 1."""
     counts = torch.bincount(torch.tensor(labels), minlength=n_classes).float().clamp(min=1)
@@ -122,32 +89,43 @@ def _logits(output: Any) -> torch.Tensor:
     return output if isinstance(output, torch.Tensor) else output.logits
 
 
+def shard_batches(loader: DataLoader, accelerator: Accelerator) -> DataLoader:
+    """This process's share of the evaluation batches: whole batches dealt out in turn, so every row is scored by
+    exactly one process. (accelerate's sharding pads the last batches with repeated rows and trims them again
+    only for equal-sized batches; the BERT loader's batches are sorted by length and vary in size.)"""
+    if accelerator.num_processes == 1:
+        return loader
+    batches = list(loader.batch_sampler)[accelerator.process_index::accelerator.num_processes]
+    return DataLoader(loader.dataset, batch_sampler=batches, collate_fn=loader.collate_fn,
+                      pin_memory=loader.pin_memory)
+
+
 def predict_loader(model: torch.nn.Module, loader: Any, accelerator: Accelerator) -> tuple[float, list[int], list[int]]:
-    """Mean loss, predictions and references over a loader, gathered across processes (each row once)."""
+    """Mean loss, predictions and references over this process's share of the rows, gathered across processes
+    once at the end (the shares differ in size, which a per-batch gather cannot take)."""
+    model = accelerator.unwrap_model(model)  # no DDP: processes may run different numbers of batches
     model.eval()
-    total_loss, count, predictions, references = 0.0, 0, [], []
+    total_loss, predictions, references = 0.0, [], []
     with torch.inference_mode():
         for batch in loader:
+            batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
             labels = batch.pop("labels")
             logits = _logits(model(**batch)).float()
             total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
-            count += len(labels)
-            predicted, labels = accelerator.gather_for_metrics((logits.argmax(-1), labels))
-            predictions += predicted.tolist()
+            predictions += logits.argmax(-1).tolist()
             references += labels.tolist()
     model.train()
-    return total_loss / max(count, 1), predictions, references
-
-
-def describe_device(accelerator: Accelerator) -> str:
-    if accelerator.device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(accelerator.device)})"
-    return str(accelerator.device)
+    if accelerator.num_processes > 1:
+        shares = gather_object([(total_loss, predictions, references)])
+        total_loss = sum(share[0] for share in shares)
+        predictions = [p for share in shares for p in share[1]]
+        references = [r for share in shares for r in share[2]]
+    return total_loss / max(len(references), 1), predictions, references
 
 
 def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], bool] = never) -> Iterator[Event]:
     """Train one model on prepared data; yields events. Bad settings raise ValueError before a run exists."""
-    accelerator = Accelerator(mixed_precision=mixed_precision(), gradient_accumulation_steps=config.grad_accumulation)
+    accelerator = make_accelerator(config)
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model_name = choose_model(config, data)
@@ -199,11 +177,14 @@ class _Loop:
         self.epochs, self.labels = config.epochs, data.labels.names
         self.run_dir: Path | None = None  # set once the run folder exists
         optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=lr, weight_decay=config.weight_decay)
-        steps_per_epoch = math.ceil(len(bundle.train_loader) / config.grad_accumulation)
-        self.total_steps = steps_per_epoch * config.epochs
-        scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * self.total_steps), self.total_steps)
-        self.model, self.optimizer, self.train_loader, self.eval_loader, self.scheduler = accelerator.prepare(
-            bundle.model, optimizer, bundle.train_loader, bundle.eval_loader, scheduler)
+        # Each process takes every n-th batch; the prepared scheduler steps once per process at each optimiser step.
+        batches_per_process = math.ceil(len(bundle.train_loader) / accelerator.num_processes)
+        self.total_steps = math.ceil(batches_per_process / config.grad_accumulation) * config.epochs
+        schedule_steps = self.total_steps * accelerator.num_processes
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * schedule_steps), schedule_steps)
+        self.model, self.optimizer, self.train_loader, self.scheduler = accelerator.prepare(
+            bundle.model, optimizer, bundle.train_loader, scheduler)
+        self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
         weights = class_weights(list(data.train["label"]), len(self.labels)) if config.class_weights else None
         self.loss_weights = weights.to(accelerator.device) if weights is not None else None
         self.step, self.status, self.started = 0, "running", time.monotonic()

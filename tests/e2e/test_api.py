@@ -71,6 +71,8 @@ def test_train_mlp_streams_progress_then_predicts_and_evaluates(app_url, tmp_pat
     listing = client.predict(api_name="/list_runs")[0]
     assert run_id in [row[0] for row in listing["data"]]
     archive = client.predict(run_id, api_name="/download_run")
+    with pytest.raises(Exception, match="offline"):  # the app runs with HF_HUB_OFFLINE=1
+        client.predict(run_id, "someone/reviews", "", api_name="/push_run")
     with zipfile.ZipFile(archive) as bundle:
         names = bundle.namelist()
     assert f"{run_id}/model.safetensors" in names and f"{run_id}/run.json" in names
@@ -128,7 +130,7 @@ def test_visitors_of_a_shared_deployment_are_kept_apart(shared_app_url):
     assert run_id in [row[0] for row in alice.predict(api_name="/list_runs")[0]["data"]]
     assert run_id not in [row[0] for row in bob.predict(api_name="/list_runs")[0]["data"]]
     for endpoint, args in (("/predict", (run_id, "fun")), ("/evaluate", (run_id, None)), ("/download_run", (run_id,)),
-                           ("/delete_run", (run_id,))):
+                           ("/push_run", (run_id, "bob/taken", "")), ("/delete_run", (run_id,))):
         with pytest.raises(Exception, match="no run"):
             bob.predict(*args, api_name=endpoint)
     assert alice.predict(run_id, "fun", api_name="/predict"), "Bob's attempts must not have touched Alice's run"

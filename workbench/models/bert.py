@@ -136,8 +136,9 @@ def build(data: Any, model_name: str, batch_size: int, max_length: int | None, g
     return ModelBundle(
         model=model,
         train_loader=DataLoader(train, batch_sampler=LengthGroupedBatches(train_lengths, batch_size, generator),
-                                collate_fn=collate),
-        eval_loader=DataLoader(validation, batch_sampler=eval_batches, collate_fn=collate),
+                                collate_fn=collate, pin_memory=torch.cuda.is_available()),  # fast copies to a GPU
+        eval_loader=DataLoader(validation, batch_sampler=eval_batches, collate_fn=collate,
+                               pin_memory=torch.cuda.is_available()),
         save=save, name=model_name,
         info={"max_length": max_length, "parameters": parameter_count(model),
               "architecture": type(model).__name__, "source": model_name},

@@ -106,7 +106,7 @@ def _loader(featurizer: Featurizer, rows: Sequence[SparseRow], labels: Sequence[
                 "labels": torch.tensor([labels[i] for i in indices])}
 
     return DataLoader(range(len(rows)), batch_size=batch_size, shuffle=shuffle, collate_fn=collate,
-                      generator=generator)
+                      generator=generator, pin_memory=torch.cuda.is_available())
 
 
 def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -> ModelBundle:

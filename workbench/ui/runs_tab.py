@@ -1,5 +1,6 @@
 """The Runs tab: the visitor's runs with model, data, date, status and headline metric; load one into Evaluate
-and Predict, download it as a zip (a folder `transformers.pipeline` loads), or delete it."""
+and Predict, download it as a zip (a folder `transformers.pipeline` loads), push it to the Hugging Face Hub, or
+delete it."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import runs
+from .. import hub, runs
 from . import render
 from .common import Context, user_errors
 
@@ -22,6 +23,12 @@ def create_runs_tab(ctx: Context) -> dict:
         download = gr.Button("Download as zip", scale=1)
         delete = gr.Button("Delete", variant="stop", scale=1)
     archive = gr.File(label="Run archive", interactive=False, visible=False)
+    with gr.Accordion("Push to the Hugging Face Hub", open=False):
+        with gr.Row():
+            repo_id = gr.Textbox(label="Repo id", placeholder="your-name/model-name", scale=2)
+            # the token is used for this push only: never stored, logged or shown again
+            token = gr.Textbox(label="Token with write access (or set HF_TOKEN)", type="password", scale=2)
+            push = gr.Button("Push", scale=1)
     notice = gr.Markdown()
 
     def on_list_runs(visitor: str | None = None, request: gr.Request = None) -> tuple:
@@ -44,10 +51,17 @@ def create_runs_tab(ctx: Context) -> dict:
         runs.delete_run(run_dir.parent, run_dir.name)
         return f"Deleted run {run_id}."
 
+    @user_errors
+    def on_push(run_id: str | None, repo: str, hub_token: str, visitor: str | None = None,
+                request: gr.Request = None) -> str:
+        url = hub.push_run(ctx.run_dir(run_id, visitor, request), repo, token=(hub_token or "").strip() or None)
+        return f"Pushed run {run_id} to [{repo.strip()}]({url})."
+
     listing = dict(fn=on_list_runs, inputs=[ctx.visitor], outputs=[table, selected])
     refresh.click(**listing, api_name="list_runs")
     download.click(on_download, inputs=[selected, ctx.visitor], outputs=[archive], api_name="download_run").success(
         lambda: gr.File(visible=True), outputs=[archive], api_visibility="private")
     delete.click(on_delete, inputs=[selected, ctx.visitor], outputs=[notice], api_name="delete_run").then(
         **listing, api_visibility="private")
+    push.click(on_push, inputs=[selected, repo_id, token, ctx.visitor], outputs=[notice], api_name="push_run")
     return {"load": load, "selected": selected, "listing": listing}

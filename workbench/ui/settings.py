@@ -1,11 +1,13 @@
-"""How the app is deployed, read from the environment: where runs live, whether visitors share the machine
-(a public Space) and must be kept apart, and the upload limits."""
+"""How the app is deployed, read from the environment: where runs live (see `workbench.deployment`), whether
+visitors share the machine (a public Space) and must be kept apart, and the upload limits."""
 from __future__ import annotations
 
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..deployment import default_runs_dir, on_space
 
 
 def _flag(name: str) -> bool | None:
@@ -22,11 +24,10 @@ class AppSettings:
 
     @classmethod
     def from_env(cls) -> "AppSettings":
-        on_space = bool(os.environ.get("SPACE_ID") or os.environ.get("SYSTEM") == "spaces")
         shared = _flag("WORKBENCH_SHARED")
         return cls(
-            runs_dir=Path(os.environ.get("WORKBENCH_RUNS_DIR", "runs")).resolve(),
-            shared=on_space if shared is None else shared,
+            runs_dir=default_runs_dir(),
+            shared=on_space() if shared is None else shared,
             max_upload_mb=int(os.environ.get("WORKBENCH_MAX_UPLOAD_MB", "50")),
             max_rows=int(os.environ.get("WORKBENCH_MAX_ROWS", "200000")),
         )

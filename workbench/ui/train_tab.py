@@ -10,7 +10,8 @@ import gradio as gr
 from ..config import BUNDLED_BERT, MLP, DataSpec, TrainConfig
 from ..jobs import Job
 from ..models import bert, mlp
-from ..train import FAMILY_DEFAULTS, device_summary
+from ..devices import device_summary
+from ..train import FAMILY_DEFAULTS
 from . import render
 from .common import Context, user_errors
 

@@ -1,0 +1,107 @@
+"""Training throughput of the workbench loop against transformers `Trainer` at equal settings: the same bundled
+BERT, the same drug-review rows, batch 16, max length 256, one epoch. Each side runs in its own process (so peak
+memory is its own), alternating, and prints rows/s; the parent prints both, the ratio and peak memory.
+
+    python benchmarks/train_speed.py [ROWS] [ROUNDS]
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import common  # noqa: F401  (offline settings first)
+from common import arg, report
+from drug_reviews import write_csvs
+
+HERE = Path(__file__).resolve().parent
+BATCH, MAX_LENGTH = 16, 256
+
+
+def rows_csv(rows: int, folder: Path) -> Path:
+    train_csv, _ = write_csvs(HERE / ".data")
+    lines = train_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    import csv
+    import io
+
+    table = list(csv.reader(io.StringIO("".join(lines))))
+    path = folder / "rows.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(table[:rows + 1])
+    return path
+
+
+def run_ours(csv_path: Path, folder: str) -> float:
+    from workbench.config import DataSpec, TrainConfig
+    from workbench.data import load_data
+    from workbench.train import train
+
+    # the loop's own validation is kept tiny so that the timing is of training
+    data = load_data(DataSpec(str(csv_path), text_column="text", label_column="label", validation_fraction=0.05))
+    config = TrainConfig(model="bundled-minilm", epochs=1, batch_size=BATCH, max_length=MAX_LENGTH, patience=0,
+                         output=folder)
+    steps = [e for e in train(config, data) if e.kind == "step"]
+    return steps[-1].samples_per_second
+
+
+def run_trainer(csv_path: Path, folder: str) -> float:
+    import csv
+
+    import datasets
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                              TrainingArguments)
+
+    from workbench.models.bert import bundled_model_path
+
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    names = sorted({r["label"] for r in rows})
+    rows = rows[:int(len(rows) * 0.95)]  # the same training rows count as ours
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    model = AutoModelForSequenceClassification.from_pretrained(bundled_model_path(), num_labels=len(names))
+    encoded = datasets.Dataset.from_dict({**tokenizer([r["text"] for r in rows], truncation=True,
+                                                      max_length=MAX_LENGTH),
+                                          "labels": [names.index(r["label"]) for r in rows]})
+    args = TrainingArguments(output_dir=folder, num_train_epochs=1, per_device_train_batch_size=BATCH,
+                             learning_rate=1e-4, save_strategy="no", report_to=[], seed=42)
+    trainer = Trainer(model=model, args=args, train_dataset=encoded, processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer))
+    start = time.perf_counter()
+    trainer.train()
+    return len(rows) / (time.perf_counter() - start)
+
+
+def child(side: str, csv_path: Path) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        rate = (run_ours if side == "ours" else run_trainer)(csv_path, folder)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows_per_s": rate, "peak_mib": peak_mib}))
+
+
+def main() -> None:
+    rows, rounds = int(arg(1, "160")), int(arg(2, "1"))
+    results: dict[str, list[dict]] = {"ours": [], "trainer": []}
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = rows_csv(rows, Path(folder))
+        for _ in range(rounds):
+            for side in ("trainer", "ours"):
+                out = subprocess.run([sys.executable, __file__, "--child", side, str(csv_path)], check=True,
+                                     capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                results[side].append(json.loads(out))
+    best = {side: max(r["rows_per_s"] for r in runs) for side, runs in results.items()}
+    peak = {side: max(r["peak_mib"] for r in runs) for side, runs in results.items()}
+    report("train_speed", rows=rows, batch_size=BATCH, max_length=MAX_LENGTH, rounds=rounds,
+           rows_per_s_ours=round(best["ours"], 2), rows_per_s_trainer=round(best["trainer"], 2),
+           throughput_ratio=round(best["ours"] / best["trainer"], 2),
+           peak_mib_ours=round(peak["ours"]), peak_mib_trainer=round(peak["trainer"]))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], Path(sys.argv[3]))
+    else:
+        main()

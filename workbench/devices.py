@@ -1,0 +1,84 @@
+"""Where training runs: the device, its precision and memory, and this process's place among several.
+
+The same code serves a laptop's CPU, one GPU (bf16, or fp16 where bf16 is missing, with pinned memory and
+non-blocking copies) and several GPUs or machines under `accelerate launch` (data parallel, one process each).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+import torch
+from accelerate import Accelerator, PartialState
+from accelerate.utils import DataLoaderConfiguration
+
+from .config import TrainConfig
+
+
+def cpu_processes() -> bool:
+    """Whether this process must use the CPU although accelerate may look for a GPU.
+
+    Several processes without CUDA train on the CPU over gloo, but accelerate picks that only when told it is on
+    the CPU, and `accelerate launch --cpu` starts a single process (several need MPI). So a launch of several
+    processes (`accelerate launch --multi_gpu`, i.e. torchrun) on a machine without CUDA counts as CPU processes.
+    """
+    if os.environ.get("ACCELERATE_USE_CPU", "").strip().lower() in ("1", "true", "yes"):
+        return True
+    return not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def process_state() -> PartialState:
+    """This process's place among those `accelerate launch` started (one, unless launched so); the CLI asks it
+    whether it is the main process, the one that prints."""
+    return PartialState(cpu=cpu_processes())
+
+
+def make_accelerator(config: TrainConfig) -> Accelerator:
+    """One accelerator per run: mixed precision and non-blocking copies of pinned batches on a GPU."""
+    on_cpu = cpu_processes()
+    on_gpu = torch.cuda.is_available() and not on_cpu
+    return Accelerator(cpu=on_cpu, mixed_precision=mixed_precision() if on_gpu else "no",
+                       gradient_accumulation_steps=config.grad_accumulation,
+                       dataloader_config=DataLoaderConfiguration(non_blocking=on_gpu))
+
+
+def mixed_precision() -> str:
+    """bf16 on a GPU that has it, fp16 on an older GPU, full precision on the CPU."""
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"
+
+
+def device_summary() -> str:
+    """The device training will use, in words, for the page and the CLI."""
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        return (f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GiB, {mixed_precision()}), "
+                f"{torch.cuda.device_count()} device(s)")
+    return f"CPU ({os.cpu_count()} cores, full precision); no GPU found"
+
+
+def describe_device(accelerator: Accelerator) -> str:
+    """The device of a run, as recorded in its run.json: `cpu`, `cuda (NVIDIA H100)`, plus the process count."""
+    device = str(accelerator.device)
+    if accelerator.device.type == "cuda":
+        device = f"cuda ({torch.cuda.get_device_name(accelerator.device)})"
+    return device if accelerator.num_processes == 1 else f"{device} x {accelerator.num_processes} processes"
+
+
+SMALL_MODEL = 5_000_000  # parameters; below this one CPU thread beats several (no sync on tiny matrices)
+
+
+@contextlib.contextmanager
+def cpu_threads_for(model: torch.nn.Module, device: torch.device) -> Iterator[None]:
+    """Run a small model on one CPU thread: its matrices are too small to split, and on a busy machine the
+    threads' hand-offs cost more than the work (the digits MLP stepped 10-20x slower on 2 threads under load)."""
+    small = device.type == "cpu" and sum(p.numel() for p in model.parameters()) < SMALL_MODEL
+    before = torch.get_num_threads()
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

