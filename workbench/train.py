@@ -23,7 +23,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
-from .data import PreparedData
+from .data import PreparedData, values_of
 from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
 from .metrics import compute_classification_metrics
 from .models import ModelBundle, bert, mlp
@@ -185,7 +185,7 @@ class _Loop:
         scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * self.total_steps), self.total_steps)
         self.model, self.optimizer, self.train_loader, self.eval_loader, self.scheduler = accelerator.prepare(
             bundle.model, optimizer, bundle.train_loader, bundle.eval_loader, scheduler)
-        weights = class_weights(data.train["label"], len(self.labels)) if config.class_weights else None
+        weights = class_weights(values_of(data.train, "label"), len(self.labels)) if config.class_weights else None
         self.loss_weights = weights.to(accelerator.device) if weights is not None else None
         self.step, self.status, self.started = 0, "running", time.monotonic()
         self.best: tuple[float, float, dict[str, torch.Tensor]] | None = None  # (f1, epoch, weights on the CPU)
