@@ -20,13 +20,27 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def timed_predict(client: Client, run_id: str) -> tuple[float, dict]:
+    began = time.monotonic()
+    answer = client.predict(run_id, "a wonderful, moving film", api_name="/predict")
+    return time.monotonic() - began, answer
+
+
+def figures(latencies: list[float]) -> str:
+    return (f"p50 {statistics.median(latencies):.3f}s, p95 {percentile(latencies, 0.95):.3f}s, "
+            f"max {max(latencies):.3f}s")
+
+
 def test_twenty_predictions_and_two_trainings_at_once(app_url):
     setup = Client(app_url, verbose=False)
     load(setup, EXAMPLE)
     run_id = train_all(setup, model_name="mlp", n_epochs=2)[-1][STATUS]["run_id"]
     setup.predict(run_id, "warm", api_name="/predict")  # the first request loads the weights; measure the rest
+    alone = [timed_predict(setup, run_id)[0] for _ in range(5)]
     trainers = [Client(app_url, verbose=False) for _ in range(TRAININGS)]
     predictors = [Client(app_url, verbose=False) for _ in range(PREDICTIONS)]
+    with ThreadPoolExecutor(PREDICTIONS) as pool:  # a first wave with nothing training, for comparison
+        idle = [seconds for seconds, _ in pool.map(lambda c: timed_predict(c, run_id), predictors, timeout=120)]
     for trainer in trainers:
         load(trainer, EXAMPLE)
     gate = threading.Barrier(PREDICTIONS + TRAININGS)
@@ -37,9 +51,7 @@ def test_twenty_predictions_and_two_trainings_at_once(app_url):
 
     def predict(client: Client) -> tuple[float, dict]:
         gate.wait()
-        began = time.monotonic()
-        answer = client.predict(run_id, "a wonderful, moving film", api_name="/predict")
-        return time.monotonic() - began, answer
+        return timed_predict(client, run_id)
 
     with ThreadPoolExecutor(PREDICTIONS + TRAININGS) as pool:
         trainings = [pool.submit(train, client) for client in trainers]
@@ -47,10 +59,9 @@ def test_twenty_predictions_and_two_trainings_at_once(app_url):
         answers = [future.result(timeout=300) for future in answers]
         trainings = [future.result(timeout=300) for future in trainings]
 
-    latencies = [seconds for seconds, _ in answers]
     assert all(set(answer) == {"negative", "neutral", "positive"} for _, answer in answers)
-    print(f"\n{PREDICTIONS} concurrent /predict during 2 trainings: p50 {statistics.median(latencies):.3f}s, "
-          f"p95 {percentile(latencies, 0.95):.3f}s, max {max(latencies):.3f}s")
+    print(f"\none /predict at a time: {figures(alone)}; {PREDICTIONS} concurrent, idle: {figures(idle)}; as 2 trainings start: "
+          f"{figures([seconds for seconds, _ in answers])}")
     first_seen = sorted((statuses[0]["queue_position"], statuses[0]["status"]) for statuses in trainings)
     assert first_seen[1] == (1, "queued"), first_seen  # the later of the two is told it waits behind the other
     assert first_seen[0][0] == 0, first_seen
