@@ -1,10 +1,14 @@
 """Reading a user's CSV file: sniff the encoding (UTF-8 with or without BOM, else Latin-1) and the delimiter, clean
 the header (stray spaces, blanks, duplicates), refuse what is not text, and load it through the `datasets` csv builder
-with every column as a string, so no chunk-by-chunk type guessing can fail half way through a large file."""
+with every column as a string, so no chunk-by-chunk type guessing can fail half way through a large file.
+
+A row limit is checked by counting records before the table is built, so an oversized upload is refused after a
+cheap scan rather than after the whole file has been parsed into memory."""
 from __future__ import annotations
 
 import codecs
 import csv
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,9 @@ DELIMITERS = (",", ";", "\t", "|")
 
 datasets.disable_progress_bars()
 datasets.utils.logging.set_verbosity_error()
+# the csv builder logs a parse error before raising it; we turn the error itself into one sentence for the user
+logging.getLogger("datasets.packaged_modules.csv.csv").setLevel(logging.CRITICAL)
+csv.field_size_limit(2**31 - 1)  # a cell may be as large as the upload limit (the default refuses cells over 128 KB)
 
 
 @dataclass(frozen=True)
@@ -76,11 +83,46 @@ def _clean_header(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(cleaned)
 
 
-def read_csv(path: str | Path) -> datasets.Dataset:
-    """Load a CSV as a `datasets.Dataset` whose columns are all strings (empty cells are None)."""
+def count_records(path: str | Path, fmt: CsvFormat, stop_after: int) -> int:
+    """Data records after the header, counted without building a table, and only up to `stop_after` + 1.
+
+    Counting line breaks is fast and never undercounts records; only when it exceeds the limit are the records
+    counted properly (quoted cells may hold line breaks), stopping as soon as the limit is passed."""
+    line_breaks = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            line_breaks += chunk.count(b"\n")
+    if line_breaks <= stop_after:
+        return line_breaks
+    with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
+        records = csv.reader(handle, delimiter=fmt.delimiter)
+        count = 0
+        try:
+            next(records, None)
+            for count, _ in enumerate(records, start=1):
+                if count > stop_after:
+                    break
+        except csv.Error:  # a malformed record; reading it properly will say so, the line count stands in
+            return line_breaks
+        return count
+
+
+def check_row_limit(path: str | Path, max_rows: int, fmt: CsvFormat | None = None) -> None:
+    """Refuse a file with more than `max_rows` data rows before it is read into a table."""
+    fmt = fmt or sniff_csv(path)
+    if count_records(path, fmt, max_rows) > max_rows:
+        raise ValueError(f"{Path(path).name} has more than {max_rows:,} rows, the limit here; "
+                         f"upload a sample of at most {max_rows:,} rows.")
+
+
+def read_csv(path: str | Path, max_rows: int | None = None) -> datasets.Dataset:
+    """Load a CSV as a `datasets.Dataset` whose columns are all strings (empty cells are None); with `max_rows`,
+    a larger file is refused before it is parsed."""
     fmt = sniff_csv(path)
     if not _has_data_row(path, fmt):  # checked first: `datasets` fails on an empty table with an obscure message
         raise ValueError(f"{Path(path).name} has a header but no data rows.")
+    if max_rows is not None:
+        check_row_limit(path, max_rows, fmt)
     features = datasets.Features({name: datasets.Value("string") for name in fmt.columns})
     try:
         table = datasets.load_dataset(
@@ -88,7 +130,7 @@ def read_csv(path: str | Path) -> datasets.Dataset:
             column_names=list(fmt.columns), header=0, features=features, keep_default_na=False, na_values=[""],
         )
     except Exception as error:  # pandas' and datasets' errors arrive wrapped; show the innermost one
-        raise ValueError(f"{Path(path).name} could not be read as CSV: {_innermost_message(error)}") from error
+        raise ValueError(_read_error_message(Path(path).name, _innermost_message(error), fmt)) from error
     if len(table) == 0:
         raise ValueError(f"{Path(path).name} has a header but no data rows.")
     return table
@@ -101,14 +143,22 @@ def _has_data_row(path: str | Path, fmt: CsvFormat) -> bool:
         try:
             next(records, None)
             return any(any(cell.strip() for cell in record) for record in records)
-        except csv.Error:  # e.g. a cell over the csv module's size limit: there is data, let `datasets` read it
+        except csv.Error:  # a malformed record: there is data, and `datasets` will say what is wrong with it
             return True
 
 
 def _innermost_message(error: BaseException) -> str:
     while error.__cause__ is not None or error.__context__ is not None:
         error = error.__cause__ or error.__context__
-    message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-    if "Expected" in message and "fields" in message:
-        message += " (a row has more cells than the header: quote cells that contain the delimiter)"
-    return message
+    return str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+
+
+def _read_error_message(name: str, reason: str, fmt: CsvFormat) -> str:
+    """One sentence for a parse failure; a ragged row (more cells than the header) is named by its line."""
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason)
+    if ragged:
+        expected, line, seen = ragged.groups()
+        delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[fmt.delimiter]
+        return (f"{name}: line {line} has {seen} cells but the header has {expected}; put quotes around cells "
+                f"that contain a {delimiter}, or fix that row.")
+    return f"{name} could not be read as CSV ({reason[:200]}); check that it is a plain CSV file."

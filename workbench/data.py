@@ -22,6 +22,7 @@ LABEL_HINTS = ("label", "labels", "target", "class", "category", "rating", "sent
 ID_HINTS = ("id", "index", "idx", "row", "uuid")
 MAX_LABELS = 50
 PROBE_ROWS = 2000
+BATCH_ROWS = 10_000  # rows per batched filter/map call
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class PreparedData:
         return self.columns.text is not None
 
     def summary(self) -> dict[str, Any]:
-        counts = Counter(self.train["label"]) + Counter(self.validation["label"])
+        counts = Counter(values_of(self.train, "label")) + Counter(values_of(self.validation, "label"))
         return {
             "source": self.source,
             "text_column": self.columns.text,
@@ -98,6 +99,12 @@ def list_names(names: Sequence[str], limit: int = 8) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def values_of(table: datasets.Dataset, name: str) -> list[Any]:
+    """A column's values as a list. `table[name]` alone is a lazy column that decodes row by row, which takes
+    seconds on 100,000 rows; one slice reads the whole column at once."""
+    return table[name][:]
+
+
 def _is_number(value: Any) -> bool:
     try:
         return math.isfinite(float(value))
@@ -117,7 +124,7 @@ class _Profile:
 
 
 def _profile(table: datasets.Dataset, name: str) -> _Profile:
-    values = [v.strip() for v in table[name] if v is not None and v.strip()]
+    values = [v.strip() for v in values_of(table, name) if v is not None and v.strip()]
     if not values:
         return _Profile(name, 0, 0, False, 0.0, 0.0, False)
     numeric = all(_is_number(v) for v in values)
@@ -170,10 +177,13 @@ def _detect_label(profiles: dict[str, _Profile]) -> str | None:
     def few_classes(p: _Profile) -> bool:
         return 2 <= p.unique <= MAX_LABELS and p.unique <= max(2, p.values // 2)
 
-    hinted = [p for p in profiles.values() if p.name.lower() in LABEL_HINTS and p.unique >= 1]
-    hinted.sort(key=lambda p: LABEL_HINTS.index(p.name.lower()))
+    named = sorted((p for p in profiles.values() if p.name.lower() in LABEL_HINTS),
+                   key=lambda p: LABEL_HINTS.index(p.name.lower()))
+    hinted = [p for p in named if p.unique >= 1]
     if hinted:
         return hinted[0].name
+    if named:  # a column called "label" with nothing in it: say so, rather than "no label column found"
+        raise ValueError(f"The label column '{named[0].name}' is empty in every row; fill in a label for each row.")
     low_cardinality = [p for p in profiles.values() if few_classes(p) and p.mean_length < 40]
     return low_cardinality[-1].name if low_cardinality else None
 
@@ -193,7 +203,7 @@ def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
     columns = detect_columns(table, spec.text_column, spec.label_column, spec.feature_columns)
     notes: list[str] = []
     table = _drop_unusable_rows(table, columns, notes, Path(spec.path).name)
-    labels = LabelSpace.from_values(table[columns.label])
+    labels = LabelSpace.from_values(values_of(table, columns.label))
     _check_labels(table, columns.label, labels, eval_given=spec.eval_path is not None)
     train = _canonical(table, columns, labels)
     if spec.eval_path:
@@ -205,23 +215,27 @@ def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
 
 def _drop_unusable_rows(table: datasets.Dataset, columns: Columns, notes: list[str], name: str) -> datasets.Dataset:
     """Drop rows without a label (or without text, for a text model) and say how many went."""
-    def usable(row: dict[str, Any]) -> bool:
-        has_label = bool((row[columns.label] or "").strip())
-        return has_label and (columns.text is None or bool((row[columns.text] or "").strip()))
+    def filled(value: str | None) -> bool:
+        return bool((value or "").strip())
+
+    def usable(batch: dict[str, list]) -> list[bool]:  # batched: per-row calls take seconds on 100,000 rows
+        texts = batch[columns.text] if columns.text else batch[columns.label]
+        return [filled(label) and filled(text) for label, text in zip(batch[columns.label], texts)]
 
     before = len(table)
-    table = table.filter(usable)
+    table = table.filter(usable, batched=True, batch_size=BATCH_ROWS)
     dropped = before - len(table)
     if dropped:
         what = f"an empty '{columns.label}'" + (f" or '{columns.text}'" if columns.text else "")
         notes.append(f"Dropped {dropped} of {before} rows with {what}.")
     if len(table) == 0:
         raise ValueError(f"{name} has no rows with a label in '{columns.label}'.")
-    return table.map(lambda row: {columns.label: row[columns.label].strip()})
+    return table.map(lambda batch: {columns.label: [v.strip() for v in batch[columns.label]]},
+                     batched=True, batch_size=BATCH_ROWS)
 
 
 def _check_labels(table: datasets.Dataset, label: str, labels: LabelSpace, eval_given: bool) -> None:
-    counts = Counter(table[label])
+    counts = Counter(values_of(table, label))
     if len(labels) < 2:
         raise ValueError(f"Column '{label}' has only one class ('{labels.names[0]}'); "
                          f"a classifier needs at least two different labels.")
@@ -240,14 +254,17 @@ def _parse_features(row: dict[str, Any], names: Sequence[str]) -> list[float]:
 
 
 def _canonical(table: datasets.Dataset, columns: Columns, labels: LabelSpace) -> datasets.Dataset:
-    def convert(row: dict[str, Any]) -> dict[str, Any]:
+    ids = labels.label2id
+
+    def convert(batch: dict[str, list]) -> dict[str, list]:
+        rows = [dict(zip(batch, cells)) for cells in zip(*batch.values())]
         return {
-            "text": (row[columns.text] or "").strip() if columns.text else "",
-            "features": _parse_features(row, columns.features),
-            "label": labels.id_of(row[columns.label]),
+            "text": [(row[columns.text] or "").strip() if columns.text else "" for row in rows],
+            "features": [_parse_features(row, columns.features) for row in rows],
+            "label": [ids[row[columns.label]] for row in rows],
         }
 
-    out = table.map(convert, remove_columns=table.column_names)
+    out = table.map(convert, batched=True, batch_size=BATCH_ROWS, remove_columns=table.column_names)
     out = out.cast_column("features", datasets.Sequence(datasets.Value("float32")))
     return out.cast_column("label", datasets.ClassLabel(names=list(labels.names)))
 
@@ -258,7 +275,7 @@ def _stratified_split(data: datasets.Dataset, labels: LabelSpace, fraction: floa
     `datasets` splitter rounds a small class's share down to nothing, and then its scores cannot be seen)."""
     rng = random.Random(seed)
     by_class: dict[int, list[int]] = {}
-    for index, label in enumerate(data["label"]):
+    for index, label in enumerate(values_of(data, "label")):
         by_class.setdefault(label, []).append(index)
     wanted = {label: fraction * len(rows) for label, rows in by_class.items()}
     held = {label: min(len(by_class[label]) - 1, max(1, math.floor(w))) for label, w in wanted.items()}
@@ -296,7 +313,7 @@ def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]
                            f"The evaluation CSV {Path(path).name}")
     table = _drop_unusable_rows(table, columns, notes, Path(path).name)
     known = set(labels.names)
-    unseen = sorted({v for v in table[columns.label] if v not in known})
+    unseen = sorted({v for v in values_of(table, columns.label) if v not in known})
     if unseen:
         table = table.filter(lambda row: row[columns.label] in known)
         notes.append(f"Left out evaluation rows with labels never seen in training: {', '.join(unseen[:5])}.")
@@ -308,6 +325,6 @@ def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]
 def read_rows_for_prediction(path: str | Path, columns: Columns) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
     """The rows of a CSV to predict on: the table itself, the texts and the feature vectors a model reads."""
     table = _align_columns(read_csv(path), [c for c in (columns.text, *columns.features) if c], Path(path).name)
-    texts = [(t or "").strip() for t in table[columns.text]] if columns.text else [""] * len(table)
+    texts = [(t or "").strip() for t in values_of(table, columns.text)] if columns.text else [""] * len(table)
     features = [_parse_features(row, columns.features) for row in table] if columns.features else [[]] * len(table)
     return table, texts, features

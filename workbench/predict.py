@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import torch
+from safetensors import SafetensorError
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from . import runs
@@ -46,11 +47,16 @@ class Predictor:
     def load(cls, run_dir: str | Path) -> "Predictor":
         run_dir = Path(run_dir)
         record = runs.require_loadable(run_dir)
-        if record["model"]["kind"] == "mlp":
-            model, encoder = mlp.load_mlp(run_dir)
-        else:
-            model = AutoModelForSequenceClassification.from_pretrained(run_dir)
-            encoder = AutoTokenizer.from_pretrained(run_dir)
+        try:
+            if record["model"]["kind"] == "mlp":
+                model, encoder = mlp.load_mlp(run_dir)
+            else:  # safetensors only, never a pickled checkpoint; no code from the folder runs
+                model = AutoModelForSequenceClassification.from_pretrained(run_dir, use_safetensors=True,
+                                                                           trust_remote_code=False)
+                encoder = AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False)
+        except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as error:  # damaged files
+            raise ValueError(f"The saved model of run {run_dir.name} is damaged or incomplete "
+                             f"({type(error).__name__}) and cannot be loaded; train it again.") from error
         return cls(run_dir, record, model, encoder)
 
     def predict(self, texts: str | Sequence[str], features: Sequence[Sequence[float]] | None = None

@@ -29,6 +29,9 @@ RUN_FILE, EVENTS_FILE, METRICS_FILE = "run.json", "events.jsonl", "metrics.json"
 VALIDATION_FILE = "validation.parquet"  # the held-back rows, canonical columns (text, features, label id)
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,40}-[0-9a-f]{12}$")
 SAVABLE_STATUSES = ("finished", "stopped")
+# Names this process among all that ever wrote runs here: a restarted container often gets the same pid again, so
+# a pid alone would make a run killed with the old server look "running" forever under the new one.
+PROCESS_TOKEN = secrets.token_hex(8)
 
 
 def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
@@ -66,7 +69,7 @@ def create_run(root: str | Path, model_name: str, record: dict[str, Any]) -> Pat
     run_dir.mkdir()
     atomic_write_json(run_dir / RUN_FILE, {
         "id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "running",
-        "pid": os.getpid(), **record,
+        "pid": os.getpid(), "process": PROCESS_TOKEN, **record,
     })
     return run_dir
 
@@ -119,10 +122,18 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
+def _writer_alive(record: dict[str, Any]) -> bool:
+    """Whether the process that is training this run still lives (this one, or another that has its pid)."""
+    pid, token = record.get("pid"), record.get("process")
+    if pid == os.getpid():
+        return token is None or token == PROCESS_TOKEN  # our pid but another token: a server before a restart
+    return _process_alive(pid)
+
+
 def effective_status(record: dict[str, Any]) -> str:
     """'running' only while the training process lives; otherwise a running record was interrupted."""
     status = record.get("status", "unknown")
-    if status == "running" and (record.get("pid") != os.getpid() and not _process_alive(record.get("pid"))):
+    if status == "running" and not _writer_alive(record):
         return "interrupted"
     return status
 
@@ -146,7 +157,7 @@ def list_runs(root: str | Path) -> list[RunSummary]:
         return []
     summaries = []
     for run_dir in root.iterdir():
-        if not (run_dir.is_dir() and RUN_ID.match(run_dir.name)):
+        if not (run_dir.is_dir() and not run_dir.is_symlink() and RUN_ID.match(run_dir.name)):
             continue
         try:
             record = read_run(run_dir)
@@ -167,7 +178,7 @@ def resolve_run(root: str | Path, run_id: str) -> Path:
     if not RUN_ID.match(run_id):
         raise ValueError(f"'{run_id}' is not a run id.")
     run_dir = Path(root) / run_id
-    if not (run_dir / RUN_FILE).is_file():
+    if run_dir.is_symlink() or not (run_dir / RUN_FILE).is_file():  # a link could lead out of the runs folder
         raise ValueError(f"There is no run '{run_id}'.")
     return run_dir
 

@@ -23,7 +23,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
-from .data import PreparedData
+from .data import PreparedData, values_of
 from .devices import cpu_threads_for, describe_device, make_accelerator
 from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
 from .metrics import compute_classification_metrics, compute_headline_scores
@@ -185,7 +185,7 @@ class _Loop:
         self.model, self.optimizer, self.train_loader, self.scheduler = accelerator.prepare(
             bundle.model, optimizer, bundle.train_loader, scheduler)
         self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
-        weights = class_weights(list(data.train["label"]), len(self.labels)) if config.class_weights else None
+        weights = class_weights(values_of(data.train, "label"), len(self.labels)) if config.class_weights else None
         self.loss_weights = weights.to(accelerator.device) if weights is not None else None
         self.step, self.status, self.started = 0, "running", time.monotonic()
         self.best: tuple[float, float, dict[str, torch.Tensor]] | None = None  # (f1, epoch, weights on the CPU)

@@ -52,9 +52,12 @@ def load_pretrained(name: str, labels: Sequence[str]) -> tuple[PreTrainedModel, 
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected here, not news
     try:
         config = AutoConfig.from_pretrained(source, num_labels=len(labels), id2label=dict(enumerate(labels)),
-                                            label2id={name: i for i, name in enumerate(labels)})
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForSequenceClassification.from_pretrained(source, config=config)
+                                            label2id={name: i for i, name in enumerate(labels)},
+                                            trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        # safetensors only: a Hub repo or folder that ships only a pickled checkpoint is refused, not unpickled
+        model = AutoModelForSequenceClassification.from_pretrained(source, config=config, use_safetensors=True,
+                                                                   trust_remote_code=False)
     except (OSError, ValueError, KeyError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(
@@ -162,7 +165,7 @@ def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
     """The parts of a BERT-family classifier and their parameter counts, built on the meta device (no weights)."""
     source = resolve_source(name)
     try:
-        config = AutoConfig.from_pretrained(source, num_labels=n_labels)
+        config = AutoConfig.from_pretrained(source, num_labels=n_labels, trust_remote_code=False)
     except (OSError, ValueError) as error:
         raise ValueError(f"Could not read the configuration of '{name}'; without a network, use the bundled "
                          f"default '{BUNDLED_BERT}'.") from error

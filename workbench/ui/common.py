@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import runs
+from ..csvfile import check_row_limit
 from ..jobs import JobManager
 from ..predict import Predictor
 from .settings import AppSettings
@@ -44,33 +47,62 @@ class Context:
     def check_model_name(self, name: str) -> str:
         """On a shared deployment a typed model name is a Hub id or the bundled model, never a server path."""
         name = (name or "").strip()
-        looks_like_path = name.startswith(("/", ".", "~", "\\")) or ".." in name or Path(name).expanduser().exists()
+        path = Path(name).expanduser()
+        looks_like_path = (name.startswith(("/", ".", "~", "\\")) or ".." in name or ":" in name
+                           or path.exists() or path.is_symlink())
         if self.settings.shared and looks_like_path:
             raise ValueError("On this shared app a model is a Hugging Face Hub id (such as bert-base-uncased), "
                              "'bundled-minilm' or 'mlp'; folders on the server cannot be used.")
         return name
 
+    def check_upload(self, path: str | None, what: str = "a CSV file") -> str:
+        """An uploaded file within this app's size and row limits, checked before anything parses the whole file
+        (Gradio refuses larger uploads at the door; this also covers files that reach a handler another way)."""
+        if not path:
+            raise ValueError(f"Choose {what} to upload.")
+        limit = self.settings.max_upload_mb
+        if os.path.getsize(path) > limit * 1024 * 1024:
+            raise ValueError(f"The file is larger than the {limit} MB upload limit; upload a smaller sample.")
+        check_row_limit(path, self.settings.max_rows)
+        return path
+
     def loadable_runs(self, visitor: str | None, request: gr.Request | None) -> list[str]:
         return [r.id for r in runs.list_runs(self.workspace(visitor, request)) if r.status in runs.SAVABLE_STATUSES]
 
 
+log = logging.getLogger("workbench.ui")
+
+
+def _as_user_error(error: Exception) -> gr.Error:
+    """The engine's ValueError as it is; anything else (a bug, a full disk) logged in full for whoever runs the
+    server, and shown to the visitor as one sentence without the traceback."""
+    if isinstance(error, gr.Error):
+        return error
+    if isinstance(error, ValueError):
+        return gr.Error(str(error), print_exception=False)
+    log.exception("unexpected error in a request")
+    reason = (str(error).strip().splitlines() or [""])[0][:200]
+    return gr.Error(f"Something went wrong on the server ({type(error).__name__}{': ' + reason if reason else ''}); "
+                    f"try again, and if it happens again, try another file or setting.", print_exception=False)
+
+
 def user_errors(handler: Callable) -> Callable:
-    """Show the engine's ValueErrors as a readable message in the page (and the API), never a traceback."""
+    """Show errors as a readable message in the page (and the API), never a traceback."""
     if inspect.isgeneratorfunction(handler):
         @functools.wraps(handler)
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 yield from handler(*args, **kwargs)
-            except ValueError as error:
-                raise gr.Error(str(error), print_exception=False) from None
+            except Exception as error:
+                raise _as_user_error(error) from None
         return generator_wrapper
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
-        except ValueError as error:
-            raise gr.Error(str(error), print_exception=False) from None
+        except Exception as error:
+            raise _as_user_error(error) from None
     return wrapper
 
 

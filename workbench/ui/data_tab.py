@@ -2,7 +2,6 @@
 change, the row count and the class balance, with a warning when a class is tiny."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -52,19 +51,14 @@ def create_data_tab(ctx: Context) -> None:
     preview = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=360)
 
     @user_errors
-    def on_load_data(path: str | None) -> tuple:
-        if not path:
-            raise ValueError("Choose a CSV file to upload.")
-        limit = ctx.settings.max_upload_mb
-        if os.path.getsize(path) > limit * 1024 * 1024:
-            raise ValueError(f"The file is larger than the {limit} MB upload limit; upload a smaller sample.")
-        table = read_csv(path)
-        if len(table) > ctx.settings.max_rows:
-            raise ValueError(f"The file has {len(table):,} rows, more than this app's limit of "
-                             f"{ctx.settings.max_rows:,}; upload a sample.")
+    def on_load_data(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:
+        progress(0.0, desc="Checking the file")
+        table = read_csv(ctx.check_upload(path))  # within the size and row limits, checked before this read
+        progress(0.3, desc=f"Read {len(table):,} rows; finding the columns")
         columns = detect_columns(table)
         state = {"path": path, "text": columns.text, "label": columns.label, "features": list(columns.features)}
         names = list(table.column_names)
+        progress(0.5, desc="Checking the labels and splitting")
         return (_preview(table), gr.update(choices=[NO_TEXT, *names], value=columns.text or NO_TEXT),
                 gr.update(choices=names, value=columns.label), gr.update(choices=names, value=list(columns.features)),
                 *_summarise(state), state)

@@ -44,6 +44,8 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
     def on_evaluate(run_id: str | None, path: str | None = None, visitor: str | None = None,
                     request: gr.Request = None) -> tuple:
         run_dir = ctx.run_dir(run_id, visitor, request)
+        if path:
+            ctx.check_upload(path, "a test CSV")
         report = evaluate_run(run_dir, path, predictor=predictors.get(run_dir))
         for note in report["notes"]:
             gr.Warning(note)

@@ -74,8 +74,7 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
     @user_errors
     def on_predict_csv(run_id: str | None, path: str | None = None, visitor: str | None = None,
                        request: gr.Request = None) -> str:
-        if not path:
-            raise ValueError("Upload a CSV to label.")
+        ctx.check_upload(path, "a CSV to label")
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
         output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{Path(path).stem}-predicted.csv"
         predictor.predict_csv(path, output)

@@ -1,0 +1,163 @@
+"""Write the corpus of hostile and odd CSV files that every way into the workbench (the CLI, the launched app) must
+survive: each file either works, or gets one clear sentence saying what is wrong and what to do.
+
+    python tests/corpus/make_corpus.py OUT_DIR      # writes every file into OUT_DIR
+
+Nothing is committed: the files are made at test time (the 100,000-row and 5 MB ones are too big to keep in git),
+from a fixed seed, so every run of the tests sees the same bytes. `CORPUS` says, next to each file, what the
+workbench is meant to do with it: `None` means it loads and trains; a string is a fragment of the one-sentence
+error the user must get.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import random
+import sys
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+POSITIVE = ["great", "fun", "wonderful", "loved", "brilliant", "charming"]
+NEGATIVE = ["awful", "boring", "mess", "terrible", "dull", "poor"]
+FILLER = ["the", "film", "was", "and", "a", "movie", "it", "this", "story", "really"]
+PNG_HEAD = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61")
+
+
+def review(rng: random.Random, positive: bool) -> str:
+    words = rng.sample(FILLER, 4) + rng.sample(POSITIVE if positive else NEGATIVE, 2)
+    rng.shuffle(words)
+    return " ".join(words)
+
+
+def rows_of(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """n (review, label) pairs, alternating positive and negative."""
+    rng = random.Random(seed)
+    return [(review(rng, i % 2 == 0), "positive" if i % 2 == 0 else "negative") for i in range(n)]
+
+
+def table(header: list[str], rows: list[list[object]], delimiter: str = ",") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def reviews(n: int = 40, delimiter: str = ",", header: tuple[str, str] = ("review", "sentiment")) -> str:
+    return table(list(header), [list(r) for r in rows_of(n)], delimiter)
+
+
+def with_labels(labels: list[str], n: int = 40) -> str:
+    """Reviews whose label column cycles through `labels` (the sentiment words still carry the signal)."""
+    return table(["review", "label"], [[text, labels[i % len(labels)]] for i, (text, _) in enumerate(rows_of(n))])
+
+
+def xlsx_bytes() -> bytes:
+    """A zip laid out like an Excel workbook: what a user gets by renaming report.xlsx to report.csv."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData/></worksheet>")
+    return out.getvalue()
+
+
+def ragged() -> str:
+    """Rows with too few cells (filled as empty) and one with too many, on line 7."""
+    lines = reviews(20).splitlines()
+    lines[3] = lines[3].split(",")[0]  # a row missing its label: dropped with a note
+    lines[6] += ",extra,cells"
+    return "\n".join(lines) + "\n"
+
+
+def quoted_newlines() -> str:
+    rows = [[f"{text}\nsecond line, with a comma\n\nand a blank line", label] for text, label in rows_of(30)]
+    return table(["review", "sentiment"], rows)
+
+
+def big_cell() -> str:
+    """One cell of about 5 MB among ordinary rows."""
+    rows = [list(r) for r in rows_of(40)]
+    rows[0][0] = " ".join(["great"] * 900_000)
+    return table(["review", "sentiment"], rows)
+
+
+def many_rows(n: int = 100_000) -> str:
+    rng = random.Random(1)
+    out = io.StringIO()
+    out.write("id,review,sentiment\n")
+    for i in range(n):
+        positive = rng.random() < 0.5
+        out.write(f"{i},{review(rng, positive)},{'positive' if positive else 'negative'}\n")
+    return out.getvalue()
+
+
+def emoji_rtl() -> str:
+    texts = {"positive": ["😀 رائع جدا great", "שמח מאוד 🎉 fun", "👍 loved it ✨"],
+             "negative": ["😡 سيء جدا awful", "עצוב 💔 boring", "👎 a mess"]}
+    rows = [[texts[label][i % 3] + f" {i}", label] for i, label in enumerate(["positive", "negative"] * 20)]
+    return table(["نص review", "sentiment 🏷️"], rows)
+
+
+def formulas() -> str:
+    """Cells a spreadsheet would run as formulas (CSV injection), in the text and as a label."""
+    starts = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
+    rows = [[f"{starts[i % len(starts)]} {text}", label] for i, (text, label) in enumerate(rows_of(40))]
+    return table(["review", "sentiment"], rows)
+
+
+Maker = Callable[[], "str | bytes"]
+TEXT_ENCODINGS = {"latin1.csv": "latin-1", "utf8_bom.csv": "utf-8-sig"}
+
+# file name -> (what makes it, None if it must work, else a fragment of the one-sentence error)
+CORPUS: dict[str, tuple[Maker, str | None]] = {
+    "empty.csv": (lambda: "", "is empty"),
+    "header_only.csv": (lambda: "review,sentiment\n", "no data rows"),
+    "random_bytes.csv": (lambda: random.Random(5).randbytes(4096), "binary file"),
+    "image.csv": (lambda: PNG_HEAD + random.Random(6).randbytes(512), "binary file"),
+    "workbook.csv": (xlsx_bytes, "Excel workbook"),
+    "latin1.csv": (lambda: reviews(40).replace("film", "café"), None),
+    "utf8_bom.csv": (lambda: reviews(40), None),
+    "semicolons.csv": (lambda: reviews(40, ";"), None),
+    "tabs.csv": (lambda: reviews(40, "\t"), None),
+    "ragged.csv": (ragged, "line 7"),
+    "quoted_newlines.csv": (quoted_newlines, None),
+    "big_cell.csv": (big_cell, None),
+    "duplicate_headers.csv": (lambda: table(["review", "review", "label"],
+                                            [[t, t[::-1], lb] for t, lb in rows_of(40)]), None),
+    "spaced_headers.csv": (lambda: reviews(40, header=("  the review ", " sentiment  ")), None),
+    "labels_int.csv": (lambda: with_labels(["0", "1"]), None),
+    "labels_float.csv": (lambda: with_labels(["0.5", "1.5"]), None),
+    "labels_bool.csv": (lambda: with_labels(["True", "False"]), None),
+    "labels_some_empty.csv": (lambda: with_labels(["yes", "no", ""], 60), None),
+    "labels_all_empty.csv": (lambda: with_labels([""]), "empty in every row"),
+    "one_class.csv": (lambda: with_labels(["spam"]), "only one class"),
+    "unique_labels.csv": (lambda: table(["review", "label"], [[t, f"id-{i}"] for i, (t, _) in enumerate(rows_of(200))]),
+                          "looks like an id"),
+    "one_row.csv": (lambda: reviews(1), "only one class"),
+    "rows_100k.csv": (many_rows, None),
+    "emoji_rtl.csv": (emoji_rtl, None),
+    "formulas.csv": (formulas, None),
+}
+BIG_FILES = ("big_cell.csv", "rows_100k.csv")
+
+
+def write_file(folder: Path, name: str) -> Path:
+    content = CORPUS[name][0]()
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode(TEXT_ENCODINGS.get(name, "utf-8")))
+    return path
+
+
+def make_corpus(folder: str | Path) -> dict[str, Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {name: write_file(folder, name) for name in CORPUS}
+
+
+if __name__ == "__main__":
+    for name, path in make_corpus(sys.argv[1] if len(sys.argv) > 1 else "corpus").items():
+        print(f"{path.stat().st_size:>10,}  {path}")
