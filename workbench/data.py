@@ -322,7 +322,8 @@ def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]
     return _canonical(table, columns, labels)
 
 
-def read_rows_for_prediction(path: str | Path, columns: Columns) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
+def read_rows_for_prediction(path: str | Path,
+                             columns: Columns) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
     """The rows of a CSV to predict on: the table itself, the texts and the feature vectors a model reads."""
     table = _align_columns(read_csv(path), [c for c in (columns.text, *columns.features) if c], Path(path).name)
     texts = [(t or "").strip() for t in values_of(table, columns.text)] if columns.text else [""] * len(table)

@@ -165,7 +165,8 @@ def list_runs(root: str | Path) -> list[RunSummary]:
             continue
         metrics = record.get("metrics") or {}
         summaries.append(RunSummary(
-            id=run_dir.name, path=run_dir, status=effective_status(record), model=record.get("model", {}).get("name", "?"),
+            id=run_dir.name, path=run_dir, status=effective_status(record),
+            model=record.get("model", {}).get("name", "?"),
             data=record.get("data", {}).get("source", "?"), created=record.get("created", ""),
             accuracy=metrics.get("accuracy"), f1_macro=metrics.get("f1_macro"),
         ))

@@ -140,7 +140,8 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
         "device": describe_device(accelerator), "precision": accelerator.mixed_precision,
     }
     loop = _Loop(config, data, bundle, accelerator, lr)
-    run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if accelerator.is_main_process else None
+    main = accelerator.is_main_process
+    run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if main else None
     if run_dir is not None:  # kept beside the weights, so the run can be evaluated later on the same rows
         runs.atomic_write_with(run_dir / runs.VALIDATION_FILE, lambda tmp: data.validation.to_parquet(str(tmp)))
 

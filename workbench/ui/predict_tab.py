@@ -68,7 +68,8 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
             return gr.update(), gr.update(visible=False), None
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
         names = list(predictor.columns.features) if predictor.kind == "mlp" else []
-        form = gr.update(visible=bool(names), value=pd.DataFrame([[0.0] * len(names)], columns=names) if names else None)
+        blank_row = pd.DataFrame([[0.0] * len(names)], columns=names) if names else None
+        form = gr.update(visible=bool(names), value=blank_row)
         return gr.update(visible=bool(predictor.columns.text)), form, None
 
     @user_errors

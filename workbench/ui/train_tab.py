@@ -122,7 +122,8 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                              lr=auto(rate, float), max_length=auto(length),
                              seed=int(seed_value), warmup=float(warm), weight_decay=float(decay),
                              grad_accumulation=int(accumulate), class_weights=bool(weigh),
-                             patience=None if patience_value in (None, "") or patience_value < 0 else int(patience_value),
+                             patience=None if patience_value in (None, "") or patience_value < 0
+                             else int(patience_value),
                              hidden_size=int(hidden_units),
                              output=str(ctx.workspace(visitor, request)))
         job = ctx.jobs.submit(ctx.owner(visitor, request), spec, config)
