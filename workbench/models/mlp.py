@@ -23,6 +23,7 @@ from . import ModelBundle, parameter_count
 
 WORD = re.compile(r"\w+")
 MAX_VOCABULARY = 20_000
+DENSE_CELLS = 25_000_000  # a training matrix up to this many floats (100 MB) is densified once, up front
 SparseRow = list[tuple[int, float]]
 
 
@@ -81,11 +82,12 @@ class Featurizer:
         return numbers + [(offset + i, w / norm) for i, w in weights.items()]
 
     def densify(self, rows: Sequence[SparseRow]) -> torch.Tensor:
+        """One dense batch from sparse rows, filled in a single indexed write rather than row by row."""
         out = torch.zeros(len(rows), self.size)
-        for r, row in enumerate(rows):
-            if row:
-                index, values = zip(*row)
-                out[r, list(index)] = torch.tensor(values)
+        cells = [(r, column, value) for r, row in enumerate(rows) for column, value in row]
+        if cells:
+            row_index, column_index, values = zip(*cells)
+            out.index_put_((torch.tensor(row_index), torch.tensor(column_index)), torch.tensor(values))
         return out
 
     def transform(self, texts: Sequence[str], features: Sequence[Sequence[float]]) -> torch.Tensor:
@@ -101,9 +103,14 @@ class Featurizer:
 
 def _loader(featurizer: Featurizer, rows: Sequence[SparseRow], labels: Sequence[int], batch_size: int,
             shuffle: bool, generator: torch.Generator | None = None) -> DataLoader:
+    # Densify all rows once when the matrix is small enough (a batch is then a slice); else batch by batch.
+    matrix = featurizer.densify(rows) if len(rows) * featurizer.size <= DENSE_CELLS else None
+    targets = torch.tensor(list(labels))
+
     def collate(indices: list[int]) -> dict[str, torch.Tensor]:
-        return {"features": featurizer.densify([rows[i] for i in indices]),
-                "labels": torch.tensor([labels[i] for i in indices])}
+        index = torch.tensor(indices)
+        features = matrix[index] if matrix is not None else featurizer.densify([rows[i] for i in indices])
+        return {"features": features, "labels": targets[index]}
 
     return DataLoader(range(len(rows)), batch_size=batch_size, shuffle=shuffle, collate_fn=collate,
                       generator=generator, pin_memory=torch.cuda.is_available())
