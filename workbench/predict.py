@@ -5,7 +5,6 @@ Texts are batched longest first, so each batch pads little, and run under `torch
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from . import runs
 from .data import Columns, read_rows_for_prediction
+from .devices import fast_matmuls
 from .models import mlp
 from .models.bert import length_sorted_batches
 
@@ -81,16 +81,20 @@ class Predictor:
 
     @torch.inference_mode()
     def _probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
-        with fast_matmuls(self.device) if self.kind != "mlp" else contextlib.nullcontext():
-            return self._probabilities_unscaled(texts, features)
-
-    def _probabilities_unscaled(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
-        out = torch.empty(len(texts), len(self.labels))
         if self.kind == "mlp":
-            for start in range(0, len(texts), 256):
-                x = self.encoder.transform(texts[start:start + 256], features[start:start + 256]).to(self.device)
-                out[start:start + 256] = self.model(x).float().softmax(-1).cpu()
-            return out
+            return self._mlp_probabilities(texts, features)
+        with fast_matmuls(self.device):
+            return self._bert_probabilities(texts)
+
+    def _mlp_probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
+        out = torch.empty(len(texts), len(self.labels))
+        for start in range(0, len(texts), 256):
+            x = self.encoder.transform(texts[start:start + 256], features[start:start + 256]).to(self.device)
+            out[start:start + 256] = self.model(x).float().softmax(-1).cpu()
+        return out
+
+    def _bert_probabilities(self, texts: list[str]) -> torch.Tensor:
+        out = torch.empty(len(texts), len(self.labels))
         # the whole text up to the model's limit, as transformers.pipeline reads it (training may have cut shorter)
         encoded = self.encoder(texts, truncation=True, max_length=self._model_limit())
         lengths = [len(ids) for ids in encoded["input_ids"]]
@@ -121,24 +125,6 @@ class Predictor:
 
         runs.atomic_write_with(Path(output), write)
         return len(predictions)
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether this device multiplies bf16 matrices in hardware (a recent GPU; a CPU with AVX512-BF16 or AMX)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def fast_matmuls(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast where the hardware has it: on such CPUs a BERT forward runs about twice as fast, and the
-    labels match full precision (benchmarks/predict_speed.py reports the agreement); elsewhere full precision."""
-    if native_bf16(device):
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 def neutralise_formula(cell: Any) -> str:

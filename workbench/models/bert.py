@@ -171,17 +171,16 @@ def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
                          f"default '{BUNDLED_BERT}'.") from error
     with torch.device("meta"):
         model = AutoModelForSequenceClassification.from_config(config)
-    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
     parts: list[tuple[str, int]] = []
     base = model.base_model
     for child_name, child in base.named_children():
         layers = getattr(child, "layer", None)
         if isinstance(layers, torch.nn.ModuleList):
-            parts += [(f"{child_name} layer {i + 1}", count(layer)) for i, layer in enumerate(layers)]
-        elif count(child):
-            parts.append((child_name, count(child)))
-    parts += [(child_name, count(child)) for child_name, child in model.named_children()
-              if child is not base and count(child)]
-    return {"title": f"{type(model).__name__} ({name})", "total": count(model), "parts": parts,
+            parts += [(f"{child_name} layer {i + 1}", parameter_count(layer)) for i, layer in enumerate(layers)]
+        elif parameter_count(child):
+            parts.append((child_name, parameter_count(child)))
+    parts += [(child_name, parameter_count(child)) for child_name, child in model.named_children()
+              if child is not base and parameter_count(child)]
+    return {"title": f"{type(model).__name__} ({name})", "total": parameter_count(model), "parts": parts,
             "note": f"{config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
                     f"{config.num_attention_heads} attention heads; the classifier head is new and learns your labels."}
