@@ -16,7 +16,8 @@ import evaluate
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
-from workbench.metrics import AVAILABLE_METRICS, compute_classification_metrics, load_metric
+from workbench.metrics import (AVAILABLE_METRICS, compute_classification_metrics, compute_headline_scores,
+                               load_metric)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["negative", "neutral", "positive"]
@@ -49,6 +50,21 @@ def test_scores_match_sklearn():
     assert [result["per_class"][name]["support"] for name in LABELS] == [3, 3, 4]
     assert result["labels"] == LABELS
     assert result["n"] == 10
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_epoch_scores_agree_with_the_evaluate_modules(seed):
+    # training selects epochs by these counted scores; the report comes from the evaluate modules
+    import random
+
+    rng = random.Random(seed)
+    names = ["a", "b", "c", "d"]  # class "d" never occurs, and with seed 0 one class is never predicted
+    references = [rng.choice([0, 1, 2]) for _ in range(60)]
+    predictions = [rng.choice([0, 1] if seed == 0 else [0, 1, 2]) for _ in range(60)]
+    counted = compute_headline_scores(references, predictions, names)
+    full = compute_classification_metrics(references, predictions, names)
+    assert counted["accuracy"] == pytest.approx(full["accuracy"])
+    assert counted["f1_macro"] == pytest.approx(full["f1_macro"])
 
 
 def test_result_is_plain_json():
@@ -107,7 +123,8 @@ def test_modules_load_offline_with_fresh_cache(tmp_path):
         socket.socket.connect = refuse
         socket.create_connection = refuse
 
-        from workbench.metrics import AVAILABLE_METRICS, compute_classification_metrics, load_metric
+        from workbench.metrics import (AVAILABLE_METRICS, compute_classification_metrics, compute_headline_scores,
+                               load_metric)
 
         for name in AVAILABLE_METRICS:
             load_metric(name)

@@ -87,16 +87,21 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
                 print(f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.learning_rate:.2e} "
                       f"{event.samples_per_second:.1f} rows/s eta {event.eta_seconds:.0f}s", flush=True)
         else:
-            if bar is not None and event.kind != "evaluated":
+            if bar is not None and event.kind == "planned":
+                bar.total = event.total_steps
+            elif bar is not None and event.kind != "evaluated":
                 bar.close()
             message = {
+                "planned": lambda e: f"time budget {e.budget_seconds:.0f}s: {e.total_steps} steps ({e.epochs:g} "
+                                     f"epochs) fit at {e.seconds_per_step:.2f}s a step",
                 "evaluated": lambda e: f"epoch {e.epoch:g}: validation loss {e.loss:.4f} accuracy {e.accuracy:.4f} "
                                        f"macro-F1 {e.f1_macro:.4f}{' (best so far)' if e.is_best else ''}",
                 "finished": lambda e: f"finished in {e.elapsed_seconds:.1f}s, best epoch {e.best_epoch}",
                 "stopped": lambda e: f"stopped at step {e.step}: {e.reason}",
                 "failed": lambda e: f"failed: {e.error}",
             }[event.kind](event)
-            (bar.write(message) if bar is not None and event.kind == "evaluated" else print(message, flush=True))
+            (bar.write(message) if bar is not None and event.kind in ("evaluated", "planned")
+             else print(message, flush=True))
         yield event
 
 

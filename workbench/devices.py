@@ -6,15 +6,22 @@ non-blocking copies) and several GPUs or machines under `accelerate launch` (dat
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from typing import Iterator
 
 import torch
+import accelerate.optimizer
 from accelerate import Accelerator, PartialState
 from accelerate.utils import DataLoaderConfiguration
+from accelerate.utils.imports import is_lomo_available
 
 from .config import TrainConfig
 from .models import parameter_count
+
+# accelerate's optimizer wrapper asks importlib twice per step whether the LOMO optimiser is installed; on a small
+# model that lookup took 15% of training (benchmarks/mlp_digits.py). Installed packages do not change mid-run.
+accelerate.optimizer.is_lomo_available = functools.cache(is_lomo_available)
 
 
 def cpu_processes() -> bool:
@@ -57,7 +64,8 @@ def device_summary() -> str:
         props = torch.cuda.get_device_properties(0)
         return (f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GiB, {mixed_precision()}), "
                 f"{torch.cuda.device_count()} device(s)")
-    return f"CPU ({os.cpu_count()} cores, full precision); no GPU found"
+    precision = "bf16 autocast for BERT" if native_bf16(torch.device("cpu")) else "full precision"
+    return f"CPU ({os.cpu_count()} cores, {precision}); no GPU found"
 
 
 def describe_device(accelerator: Accelerator) -> str:
@@ -93,6 +101,24 @@ def native_bf16(device: torch.device) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def training_precision(accelerator: Accelerator, model: torch.nn.Module, cpu_bf16: bool) -> str:
+    """The precision a run trains in: accelerate's on a GPU; on a CPU with bf16 hardware, bf16 autocast for models
+    large enough to gain from it (weights, gradients and optimiser state stay fp32, only the matmuls run in bf16;
+    benchmarks/quality.py --precision compares the scores), full precision otherwise."""
+    device = accelerator.device
+    if device.type != "cpu":
+        return accelerator.mixed_precision
+    return "bf16" if cpu_bf16 and native_bf16(device) and parameter_count(model) >= SMALL_MODEL else "no"
+
+
+def autocast_on_cpu(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """Our own bf16 autocast on the CPU. Not accelerate's `mixed_precision`: a process has one accelerator state
+    and it refuses a second precision, while the app trains BERT (bf16) and MLPs (fp32) in the same process."""
+    if device.type == "cpu" and precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def fast_matmuls(device: torch.device) -> contextlib.AbstractContextManager:

@@ -40,6 +40,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """The time budget fixed the length of a run whose epochs were left on auto, once the first steps were timed."""
+    step: int
+    total_steps: int
+    epochs: float
+    budget_seconds: float
+    seconds_per_step: float
+    kind: str = "planned"
+
+
+@dataclass(frozen=True)
 class Evaluated:
     step: int
     epoch: float
@@ -74,8 +85,9 @@ class Failed:
     kind: str = "failed"
 
 
-Event = Union[Started, Step, Evaluated, Finished, Stopped, Failed]
-EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in (Started, Step, Evaluated, Finished, Stopped, Failed)}
+Event = Union[Started, Step, Planned, Evaluated, Finished, Stopped, Failed]
+EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in (Started, Step, Planned, Evaluated, Finished, Stopped,
+                                                                 Failed)}
 TERMINAL_KINDS = frozenset({"finished", "stopped", "failed"})
 
 

@@ -8,6 +8,7 @@ reproducible on the CPU.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -18,14 +19,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from accelerate import Accelerator
-from accelerate.utils import gather_object, set_seed
-from transformers import get_linear_schedule_with_warmup
+from accelerate.utils import broadcast_object_list, gather_object, set_seed
 
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
 from .data import PreparedData, values_of
-from .devices import cpu_threads_for, describe_device, make_accelerator
-from .events import Evaluated, Event, Failed, Finished, Started, Step, Stopped
+from .devices import autocast_on_cpu, cpu_threads_for, describe_device, make_accelerator, training_precision
+from .events import Evaluated, Event, Failed, Finished, Planned, Started, Step, Stopped
 from .metrics import compute_classification_metrics, compute_headline_scores
 from .models import ModelBundle, bert, mlp
 
@@ -37,6 +37,7 @@ FAMILY_DEFAULTS = {
     "bert": {"epochs": 4, "batch_size": 16, "patience": 2, "min_steps": 100},
 }
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
+CALIBRATION_STEPS = 10  # optimiser steps timed before a time budget fixes the length of the run
 HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro")
 
 
@@ -100,7 +101,8 @@ def shard_batches(loader: DataLoader, accelerator: Accelerator) -> DataLoader:
                       pin_memory=loader.pin_memory)
 
 
-def predict_loader(model: torch.nn.Module, loader: Any, accelerator: Accelerator) -> tuple[float, list[int], list[int]]:
+def predict_loader(model: torch.nn.Module, loader: Any, accelerator: Accelerator,
+                   autocast: Callable[[], Any] = contextlib.nullcontext) -> tuple[float, list[int], list[int]]:
     """Mean loss, predictions and references over this process's share of the rows, gathered across processes
     once at the end (the shares differ in size, which a per-batch gather cannot take)."""
     model = accelerator.unwrap_model(model)  # no DDP: processes may run different numbers of batches
@@ -110,7 +112,8 @@ def predict_loader(model: torch.nn.Module, loader: Any, accelerator: Accelerator
         for batch in loader:
             batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
             labels = batch.pop("labels")
-            logits = _logits(model(**batch)).float()
+            with autocast():
+                logits = _logits(model(**batch)).float()
             total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
             predictions += logits.argmax(-1).tolist()
             references += labels.tolist()
@@ -129,17 +132,19 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model_name = choose_model(config, data)
+    budget_seconds = config.time_budget * 60 if config.epochs is None and config.time_budget else None
     config = with_family_defaults(config, family_of(model_name), len(data.train))
     bundle = build_bundle(config, data, model_name, generator, accelerator.device.type == "cuda")
     lr = config.lr or default_lr(bundle.name, bundle.info["parameters"])
+    precision = training_precision(accelerator, bundle.model, config.cpu_bf16)
     record = {
         "model": {"name": bundle.name, "kind": family_of(bundle.name), **bundle.info},
         "config": {**config.to_dict(), "lr": lr}, "data": data.summary(),
         "labels": list(data.labels.names),
         "columns": {"text": data.columns.text, "label": data.columns.label, "features": list(data.columns.features)},
-        "device": describe_device(accelerator), "precision": accelerator.mixed_precision,
+        "device": describe_device(accelerator), "precision": precision,
     }
-    loop = _Loop(config, data, bundle, accelerator, lr)
+    loop = _Loop(config, data, bundle, accelerator, lr, precision, budget_seconds)
     main = accelerator.is_main_process
     run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if main else None
     if run_dir is not None:  # kept beside the weights, so the run can be evaluated later on the same rows
@@ -151,7 +156,7 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
         return event
 
     yield emit(Started(run_id=run_dir.name if run_dir else "", model=bundle.name, device=record["device"],
-                       precision=accelerator.mixed_precision, total_steps=loop.total_steps, epochs=config.epochs,
+                       precision=precision, total_steps=loop.total_steps, epochs=config.epochs,
                        train_rows=len(data.train), validation_rows=len(data.validation), labels=data.labels.names,
                        max_length=bundle.info.get("max_length"), run_dir=str(run_dir or "")))
     try:
@@ -173,16 +178,25 @@ class _Loop:
     """The state of one training run between events: prepared objects, step count, the best weights so far."""
 
     def __init__(self, config: TrainConfig, data: PreparedData, bundle: ModelBundle, accelerator: Accelerator,
-                 lr: float):
+                 lr: float, precision: str, budget_seconds: float | None = None):
         self.config, self.data, self.bundle, self.accelerator = config, data, bundle, accelerator
+        self.autocast = lambda: autocast_on_cpu(precision, accelerator.device)
         self.epochs, self.labels = config.epochs, data.labels.names
         self.run_dir: Path | None = None  # set once the run folder exists
-        optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=lr, weight_decay=config.weight_decay)
+        # fused: one kernel for all parameters' updates on a GPU instead of several per tensor
+        optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=lr, weight_decay=config.weight_decay,
+                                      fused=accelerator.device.type == "cuda")
         # Each process takes every n-th batch; the prepared scheduler steps once per process at each optimiser step.
         batches_per_process = math.ceil(len(bundle.train_loader) / accelerator.num_processes)
-        self.total_steps = math.ceil(batches_per_process / config.grad_accumulation) * config.epochs
-        schedule_steps = self.total_steps * accelerator.num_processes
-        scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup * schedule_steps), schedule_steps)
+        self.steps_per_epoch = math.ceil(batches_per_process / config.grad_accumulation)
+        self.total_steps = self.steps_per_epoch * config.epochs  # a time budget may shorten it after calibration
+        self.budget_seconds, self.timed_from = budget_seconds, 0.0
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_factor)
+        import os
+        if os.environ.get("WB_HEAD_WARMUP") and family_of(bundle.name) == "bert":
+            w = class_weights(values_of(data.train, "label"), len(data.labels.names)) if config.class_weights else None
+            bert.warm_up_head(bundle.model, bundle.train_loader, w, lambda: autocast_on_cpu(precision, accelerator.device),
+                              steps=int(os.environ["WB_HEAD_WARMUP"]))
         self.model, self.optimizer, self.train_loader, self.scheduler = accelerator.prepare(
             bundle.model, optimizer, bundle.train_loader, scheduler)
         self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
@@ -196,10 +210,37 @@ class _Loop:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def lr_factor(self, scheduler_step: int) -> float:
+        """Linear warmup, then linear decay to zero at the last step (transformers' linear schedule), reading the
+        total when asked, so that a time budget can set it during the warmup."""
+        total = self.total_steps * self.accelerator.num_processes
+        warmup = int(self.config.warmup * total)
+        if scheduler_step < warmup:
+            return scheduler_step / warmup
+        return max(0.0, (total - scheduler_step) / max(1, total - warmup))
+
+    def fit_into_budget(self) -> Planned:
+        """Shorten the run so that it ends within the budget, judged from the steps timed so far (the first step,
+        with its one-off costs, left out). Each epoch also evaluates: forward passes only, about a third of a
+        training step's cost per row."""
+        seconds_per_step = (time.monotonic() - self.timed_from) / (self.step - 1)
+        evaluation = seconds_per_step * len(self.data.validation) / (3 * self.config.batch_size)
+        per_step = seconds_per_step + evaluation / self.steps_per_epoch
+        left = self.budget_seconds - self.elapsed - evaluation  # the last evaluation and the save
+        fitted = [min(self.total_steps, max(self.step + 1, self.step + int(left / per_step)))]
+        if self.accelerator.num_processes > 1:  # the processes' clocks differ; all follow the main one
+            broadcast_object_list(fitted, from_process=0)
+        self.total_steps = fitted[0]
+        self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+        return Planned(step=self.step, total_steps=self.total_steps,
+                       epochs=round(self.total_steps / self.steps_per_epoch, 2), budget_seconds=self.budget_seconds,
+                       seconds_per_step=round(seconds_per_step, 4))
+
     def run(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
         self.model.train()
         samples, stale = 0, 0
-        for epoch in range(self.epochs):
+        epoch = 0
+        while epoch < self.epochs:  # a time budget may lower self.epochs during the first one
             for batch_index, batch in enumerate(self.train_loader):
                 if should_stop():
                     yield self.save_stopped()
@@ -208,19 +249,28 @@ class _Loop:
                 samples += size
                 if self.accelerator.sync_gradients:
                     self.step += 1
+                    self.timed_from = self.timed_from or time.monotonic()
+                    if self.budget_seconds and self.step == CALIBRATION_STEPS and self.step < self.total_steps:
+                        yield self.fit_into_budget()
                     if self.step % self.log_every == 0 or self.step == self.total_steps:
-                        yield self.step_event(loss, samples, epoch + (batch_index + 1) / len(self.train_loader))
-            evaluated = self.evaluate_epoch(epoch + 1.0)
+                        # reading the loss waits for the device; only here, so a GPU can run steps ahead
+                        yield self.step_event(loss.item(), samples,
+                                              epoch + (batch_index + 1) / len(self.train_loader))
+                    if self.step >= self.total_steps:  # the budget can end the last epoch part way
+                        break
+            epoch += 1
+            evaluated = self.evaluate_epoch(round(min(epoch, self.step / self.steps_per_epoch), 4))
             yield evaluated
             stale = 0 if evaluated.is_best else stale + 1
-            if self.config.patience and stale >= self.config.patience:
+            if (self.config.patience and stale >= self.config.patience) or self.step >= self.total_steps:
                 break
         yield self.save_finished()
 
-    def train_step(self, batch: dict[str, torch.Tensor]) -> tuple[float, int]:
+    def train_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
         with self.accelerator.accumulate(self.model):
             labels = batch.pop("labels")
-            logits = _logits(self.model(**batch)).float()
+            with self.autocast():
+                logits = _logits(self.model(**batch)).float()
             loss = F.cross_entropy(logits, labels, weight=self.loss_weights)
             self.accelerator.backward(loss)
             if self.accelerator.sync_gradients and self.config.grad_clip:
@@ -228,7 +278,7 @@ class _Loop:
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad()
-        return loss.item(), len(labels) * self.accelerator.num_processes
+        return loss.detach(), len(labels) * self.accelerator.num_processes
 
     def step_event(self, loss: float, samples: int, epoch: float) -> Step:
         elapsed = self.elapsed
@@ -237,7 +287,7 @@ class _Loop:
                     eta_seconds=elapsed / self.step * (self.total_steps - self.step), elapsed_seconds=elapsed)
 
     def evaluate_epoch(self, epoch: float) -> Evaluated:
-        loss, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator)
+        loss, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
         scores = compute_headline_scores(references, predictions, self.labels)
         is_best = self.best is None or scores["f1_macro"] > self.best[0]
         if is_best:  # keep a CPU copy, so the best epoch can be restored when later ones overfit
@@ -249,7 +299,7 @@ class _Loop:
     def save_finished(self) -> Finished:
         if self.best is not None:
             self.accelerator.unwrap_model(self.model).load_state_dict(self.best[2])
-        _, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator)
+        _, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
         metrics = compute_classification_metrics(references, predictions, self.labels)
         self._save("finished", metrics)
         return Finished(step=self.step, elapsed_seconds=self.elapsed, best_epoch=self.best[1] if self.best else None,

@@ -72,26 +72,34 @@ class Featurizer:
             stds.append(math.sqrt(var) or 1.0)
         return cls(vocabulary, idf, means, stds)
 
-    def encode(self, text: str, features: Sequence[float]) -> SparseRow:
-        numbers = [(i, 0.0 if math.isnan(v) else (v - m) / s)
-                   for i, (v, m, s) in enumerate(zip(features, self.means, self.stds))]
+    def encode_text(self, text: str) -> SparseRow:
+        """The text's TF-IDF weights as (column, value) pairs, L2-normalised, after the numeric columns."""
         counts = Counter(t for t in terms(text) if t in self.vocabulary)
         weights = {self.vocabulary[t]: (1 + math.log(c)) * self.idf[self.vocabulary[t]] for t, c in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         offset = len(self.means)
-        return numbers + [(offset + i, w / norm) for i, w in weights.items()]
+        return [(offset + i, w / norm) for i, w in weights.items()]
 
-    def densify(self, rows: Sequence[SparseRow]) -> torch.Tensor:
-        """One dense batch from sparse rows, filled in a single indexed write rather than row by row."""
-        out = torch.zeros(len(rows), self.size)
-        cells = [(r, column, value) for r, row in enumerate(rows) for column, value in row]
+    def standardise(self, features: Sequence[Sequence[float]]) -> torch.Tensor:
+        """The numeric columns as one (rows, columns) tensor, standardised; a missing value becomes the mean."""
+        if not self.means:
+            return torch.zeros(len(features), 0)
+        numbers = torch.tensor([list(row) for row in features], dtype=torch.float64).view(-1, len(self.means))
+        numbers = (numbers - torch.tensor(self.means, dtype=torch.float64)) / torch.tensor(self.stds, dtype=torch.float64)
+        return torch.nan_to_num(numbers, nan=0.0).float()
+
+    def densify(self, numbers: torch.Tensor, texts: Sequence[SparseRow]) -> torch.Tensor:
+        """One dense matrix: the standardised numbers, then the text weights put in with one indexed write."""
+        out = torch.zeros(len(texts), self.size)
+        out[:, :numbers.shape[1]] = numbers
+        cells = [(r, column, value) for r, row in enumerate(texts) for column, value in row]
         if cells:
             row_index, column_index, values = zip(*cells)
             out.index_put_((torch.tensor(row_index), torch.tensor(column_index)), torch.tensor(values))
         return out
 
     def transform(self, texts: Sequence[str], features: Sequence[Sequence[float]]) -> torch.Tensor:
-        return self.densify([self.encode(t, f) for t, f in zip(texts, features)])
+        return self.densify(self.standardise(features), [self.encode_text(t) for t in texts])
 
     def to_dict(self) -> dict[str, Any]:
         return {"vocabulary": self.vocabulary, "idf": self.idf, "means": self.means, "stds": self.stds}
@@ -101,18 +109,22 @@ class Featurizer:
         return cls(data["vocabulary"], data["idf"], data["means"], data["stds"])
 
 
-def _loader(featurizer: Featurizer, rows: Sequence[SparseRow], labels: Sequence[int], batch_size: int,
-            shuffle: bool, generator: torch.Generator | None = None) -> DataLoader:
+def _loader(featurizer: Featurizer, texts: Sequence[str], features: Sequence[Sequence[float]],
+            labels: Sequence[int], batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+            ) -> DataLoader:
+    numbers, text_rows = featurizer.standardise(features), [featurizer.encode_text(t) for t in texts]
     # Densify all rows once when the matrix is small enough (a batch is then a slice); else batch by batch.
-    matrix = featurizer.densify(rows) if len(rows) * featurizer.size <= DENSE_CELLS else None
+    matrix = featurizer.densify(numbers, text_rows) if len(text_rows) * featurizer.size <= DENSE_CELLS else None
     targets = torch.tensor(list(labels))
 
     def collate(indices: list[int]) -> dict[str, torch.Tensor]:
         index = torch.tensor(indices)
-        features = matrix[index] if matrix is not None else featurizer.densify([rows[i] for i in indices])
-        return {"features": features, "labels": targets[index]}
+        if matrix is not None:
+            return {"features": matrix[index], "labels": targets[index]}
+        return {"features": featurizer.densify(numbers[index], [text_rows[i] for i in indices]),
+                "labels": targets[index]}
 
-    return DataLoader(range(len(rows)), batch_size=batch_size, shuffle=shuffle, collate_fn=collate,
+    return DataLoader(range(len(text_rows)), batch_size=batch_size, shuffle=shuffle, collate_fn=collate,
                       generator=generator, pin_memory=torch.cuda.is_available())
 
 
@@ -124,7 +136,6 @@ def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -
     if featurizer.size == 0:
         raise ValueError("The MLP found nothing to learn from: the text column has no words and there are no "
                          "numeric feature columns.")
-    encode = lambda split: [featurizer.encode(t, f) for t, f in zip(split["text"], split["features"])]  # noqa: E731
     model = MLP(featurizer.size, len(data.labels), hidden)
 
     def save(trained: nn.Module, folder: Path) -> None:
@@ -132,8 +143,9 @@ def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -
 
     return ModelBundle(
         model=model,
-        train_loader=_loader(featurizer, encode(train), train["label"], batch_size, True, generator),
-        eval_loader=_loader(featurizer, encode(validation), validation["label"], 256, False),
+        train_loader=_loader(featurizer, train["text"], train["features"], train["label"], batch_size, True,
+                             generator),
+        eval_loader=_loader(featurizer, validation["text"], validation["features"], validation["label"], 256, False),
         save=save, name="mlp",
         info={"inputs": featurizer.size, "hidden": hidden, "parameters": parameter_count(model),
               "vocabulary": len(featurizer.vocabulary), "numeric_features": len(featurizer.means)},

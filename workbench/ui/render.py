@@ -19,7 +19,7 @@ def progress_html(events: Sequence[dict[str, Any]], status: str, queue_position:
     steps = [e for e in events if e["kind"] == "step"]
     if started is None:
         return _bar(0, "Preparing the data and the model…" if status == "running" else f"Training {status}.")
-    total = started["total_steps"] or 1
+    total = (steps[-1]["total_steps"] if steps else started["total_steps"]) or 1  # a time budget may shorten it
     done = steps[-1]["step"] if steps else 0
     final = events[-1] if events[-1]["kind"] in ("finished", "stopped", "failed") else None
     if final is not None:
@@ -68,6 +68,9 @@ def log_text(events: Sequence[dict[str, Any]], limit: int = 12) -> str:
             length = f", max length {e['max_length']} tokens" if e.get("max_length") else ""
             lines.append(f"Started {e['model']} on {e['device']} ({precision}): {e['train_rows']} training rows, "
                          f"{e['validation_rows']} validation rows, up to {e['total_steps']} steps{length}.")
+        elif e["kind"] == "planned":
+            lines.append(f"Time budget {_duration(e['budget_seconds'])}: {e['total_steps']} steps "
+                         f"({e['epochs']:g} epochs) fit, at {e['seconds_per_step']:.2f}s a step.")
         elif e["kind"] == "evaluated":
             lines.append(f"Epoch {e['epoch']:g}: validation loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}, "
                          f"macro-F1 {e['f1_macro']:.3f}{' (best so far)' if e['is_best'] else ''}")

@@ -84,6 +84,8 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                     weight_decay = gr.Number(value=0.01, label="Weight decay")
                     accumulation = gr.Number(value=1, label="Gradient accumulation", precision=0)
                     hidden = gr.Number(value=256, label="MLP hidden units", precision=0)
+                    budget = gr.Number(value=TrainConfig.time_budget, label="Time budget, minutes (0 = none)",
+                                       minimum=0, info="Applies when epochs are on auto.")
             bert_defaults, mlp_defaults = FAMILY_DEFAULTS["bert"], FAMILY_DEFAULTS["mlp"]
             gr.Markdown(f"Auto — BERT: {bert_defaults['epochs']} epochs (more on small data, so that it takes at "
                         f"least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: "
@@ -110,7 +112,8 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                  rate: float | None = 0, batch: float | None = 0, length: float | None = 0,
                  seed_value: float = 42, val_share: float = 0.2, patience_value: float | None = -1,
                  weigh: bool = True, warm: float = 0.1, decay: float = 0.01, accumulate: float = 1,
-                 hidden_units: float = 256, visitor: str | None = None,
+                 hidden_units: float = 256, budget_minutes: float | None = TrainConfig.time_budget,
+                 visitor: str | None = None,
                  request: gr.Request = None) -> Iterator[tuple]:
         if not state:
             raise ValueError("Load a CSV in the Data tab first.")
@@ -124,7 +127,7 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                              grad_accumulation=int(accumulate), class_weights=bool(weigh),
                              patience=None if patience_value in (None, "") or patience_value < 0
                              else int(patience_value),
-                             hidden_size=int(hidden_units),
+                             hidden_size=int(hidden_units), time_budget=float(budget_minutes or 0),
                              output=str(ctx.workspace(visitor, request)))
         job = ctx.jobs.submit(ctx.owner(visitor, request), spec, config)
         yield from watch(ctx, job)
@@ -150,7 +153,7 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
         return describe_model(ctx.check_model_name(model_name) or BUNDLED_BERT, state)
 
     inputs = [ctx.data, model, epochs, lr, batch_size, max_length, seed, validation, patience, weighting, warmup,
-              weight_decay, accumulation, hidden, ctx.visitor]
+              weight_decay, accumulation, hidden, budget, ctx.visitor]
     outputs = [progress, loss_plot, throughput, log, status, job_id]
     training = start.click(on_train, inputs=inputs, outputs=outputs, api_name="train", concurrency_limit=None)
     stop.click(on_stop, inputs=[job_id, ctx.visitor], outputs=[throughput], api_name="stop", concurrency_limit=None)
