@@ -93,6 +93,12 @@ def cpu_threads_for(model: torch.nn.Module, device: torch.device) -> Iterator[No
         torch.set_num_threads(before)
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (a GPU runs behind Python), so that a clock read after it is true."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def native_bf16(device: torch.device) -> bool:
     """Whether this device multiplies bf16 matrices in hardware (a recent GPU; a CPU with AVX512-BF16 or AMX)."""
     if device.type == "cuda":

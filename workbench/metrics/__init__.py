@@ -88,25 +88,32 @@ def compute_classification_metrics(
     references, predictions, labels = _checked(references, predictions, label_names)
 
     # Fixing labels=range(n) keeps every class in the per-class lists and the matrix, even if absent from the data.
-    def score(name: str, average: str | None) -> float | list[float]:
-        return _compute(name, references, predictions, labels=labels, average=average, zero_division=0)[name]
-
-    per_class_scores = {name: score(name, None) for name in ("precision", "recall", "f1")}
+    # Per-class scores come from the modules once each; the macro and weighted averages are scikit-learn's plain
+    # and support-weighted means of them (five module calls instead of eleven: each call costs ~15 ms).
+    per_class_scores = {name: _compute(name, references, predictions, labels=labels, average=None,
+                                       zero_division=0)[name] for name in ("precision", "recall", "f1")}
     matrix = _compute("confusion_matrix", references, predictions, labels=labels)["confusion_matrix"]
+    support = [sum(row) for row in matrix]  # a row of the matrix counts the true examples of that class
+
+    def averaged(name: str, weights: Sequence[int] | None) -> float:
+        values = per_class_scores[name]
+        weights = weights or [1] * len(values)
+        return float(sum(v * w for v, w in zip(values, weights)) / sum(weights)) if sum(weights) else 0.0
+
     return {
         "accuracy": _compute("accuracy", references, predictions)["accuracy"],
-        "f1_macro": score("f1", "macro"),
-        "f1_weighted": score("f1", "weighted"),
-        "precision_macro": score("precision", "macro"),
-        "recall_macro": score("recall", "macro"),
-        "precision_weighted": score("precision", "weighted"),
-        "recall_weighted": score("recall", "weighted"),
+        "f1_macro": averaged("f1", None),
+        "f1_weighted": averaged("f1", support),
+        "precision_macro": averaged("precision", None),
+        "recall_macro": averaged("recall", None),
+        "precision_weighted": averaged("precision", support),
+        "recall_weighted": averaged("recall", support),
         "per_class": {
             label_name: {
                 "precision": per_class_scores["precision"][i],
                 "recall": per_class_scores["recall"][i],
                 "f1": per_class_scores["f1"][i],
-                "support": sum(matrix[i]),  # a row of the matrix counts the true examples of that class
+                "support": support[i],
             }
             for i, label_name in enumerate(label_names)
         },

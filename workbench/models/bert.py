@@ -185,30 +185,3 @@ def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
             "note": f"{config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
                     f"{config.num_attention_heads} attention heads; the classifier head is new and learns your labels."}
 
-
-def warm_up_head(model: PreTrainedModel, loader: DataLoader, loss_weights: torch.Tensor | None,
-                 autocast: Any, steps: int = 200, lr: float = 1e-3) -> bool:
-    """Train the new head on the frozen encoder's features before fine-tuning (linear probing, then fine-tuning:
-    Kumar et al. 2022), so that the first fine-tuning steps do not push a random head's gradients into the
-    pretrained layers. The features are computed once (one forward pass), so this costs seconds.
-    Returns False for architectures without a BERT-style pooler and linear classifier (left as they are)."""
-    pooler, classifier = getattr(model.base_model, "pooler", None), getattr(model, "classifier", None)
-    if pooler is None or not isinstance(classifier, torch.nn.Linear):
-        return False
-    model.eval()
-    features, labels = [], []
-    with torch.no_grad(), autocast():
-        for batch in loader:
-            labels.append(batch["labels"])
-            inputs = {k: v for k, v in batch.items() if k != "labels"}
-            features.append(model.base_model(**inputs).last_hidden_state[:, :1].float())
-    x, y = torch.cat(features), torch.cat(labels)  # the first token's hidden state, (rows, 1, hidden)
-    head = [*pooler.parameters(), *classifier.parameters()]
-    optimizer = torch.optim.AdamW(head, lr=lr, weight_decay=0.01)
-    for _ in range(steps):
-        loss = torch.nn.functional.cross_entropy(classifier(pooler(x)), y, weight=loss_weights)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.train()
-    return True

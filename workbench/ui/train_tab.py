@@ -87,11 +87,12 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                     budget = gr.Number(value=TrainConfig.time_budget, label="Time budget, minutes (0 = none)",
                                        minimum=0, info="Applies when epochs are on auto.")
             bert_defaults, mlp_defaults = FAMILY_DEFAULTS["bert"], FAMILY_DEFAULTS["mlp"]
-            gr.Markdown(f"Auto — BERT: {bert_defaults['epochs']} epochs (more on small data, so that it takes at "
-                        f"least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: "
+            gr.Markdown(f"Auto — BERT: up to {bert_defaults['epochs']} epochs (more on small data, so that it takes at "
+                        f"least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: up to "
                         f"{mlp_defaults['epochs']} epochs (at least {mlp_defaults['min_steps']} steps), batch "
-                        f"{mlp_defaults['batch_size']}; learning rate by model size; early stopping keeps the best "
-                        f"epoch.", elem_classes=["wb-muted"])
+                        f"{mlp_defaults['batch_size']}; as many epochs as fit the time budget "
+                        f"({TrainConfig.time_budget:g} minutes unless changed); learning rate by model size; early "
+                        f"stopping keeps the best epoch.", elem_classes=["wb-muted"])
             with gr.Row():
                 start = gr.Button("Start training", variant="primary")
                 stop = gr.Button("Stop", variant="stop")

@@ -1,0 +1,25 @@
+"""What the Train tab shows when a time budget shortens a run: the bar counts to the new total, the log says why."""
+from workbench.events import Planned, Started, Step, event_to_dict
+from workbench.ui import render
+
+
+def budgeted_events() -> list[dict]:
+    started = Started(run_id="r", model="bundled-minilm", device="cpu", precision="bf16", total_steps=300,
+                      epochs=10, train_rows=480, validation_rows=120, labels=("a", "b"))
+    planned = Planned(step=10, total_steps=210, epochs=7.0, budget_seconds=300.0, seconds_per_step=1.25)
+    step = Step(step=105, total_steps=210, epoch=3.5, loss=0.5, learning_rate=1e-4, samples_per_second=12.0,
+                eta_seconds=130.0, elapsed_seconds=131.0)
+    return [event_to_dict(e) for e in (started, planned, step)]
+
+
+def test_progress_counts_to_the_total_the_budget_set():
+    html = render.progress_html(budgeted_events(), "running")
+
+    assert "Step 105/210" in html and "width:50.0%" in html
+
+
+def test_log_says_how_much_of_the_run_fits_the_budget():
+    log = render.log_text(budgeted_events())
+
+    assert "up to 300 steps" in log
+    assert "Time budget 5m 00s: 210 steps (7 epochs) fit, at 1.25s a step." in log
