@@ -2,11 +2,12 @@
 rows, 3 classes, neutral 9%). Each contender trains on the training rows only (the workbench holds back 20% of them
 for its own validation) and is scored on the test rows.
 
-    python benchmarks/quality.py [--bert] [--trainer]
+    python benchmarks/quality.py [--bert] [--bert-fp32] [--trainer]
 
 Always: TF-IDF (1-2 grams) + balanced logistic regression (the classic baseline), on all 600 training rows and on
 the 480 the workbench trains on (its split), and the workbench MLP.
---bert: the workbench's default BERT fine-tuning; --trainer: transformers `Trainer` with the common defaults
+--bert: the workbench's default BERT fine-tuning; --bert-fp32: the same in full precision (where the CPU would use
+bf16 autocast), to see whether bf16 costs quality; --trainer: transformers `Trainer` with the common defaults
 (lr 5e-5, 3 epochs, batch 16, max length 128) on the same bundled BERT. Prints one JSON line with macro-F1,
 accuracy and seconds for each, and our macro-F1 over each peer's.
 """
@@ -62,9 +63,10 @@ def tfidf_logistic(train_csv: Path, test_csv: Path, same_rows_as_workbench: bool
     return {**scores(y_test, list(model.predict(x_test))), "seconds": round(seconds, 1)}
 
 
-def workbench(model: str, train_csv: Path, test_csv: Path, folder: str) -> dict:
+def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16: bool = True) -> dict:
     data = load_data(DataSpec(str(train_csv), text_column="text", label_column="label"))
-    seconds, events = timed(lambda: list(train(TrainConfig(model=model, output=folder), data)))
+    config = TrainConfig(model=model, output=folder, cpu_bf16=cpu_bf16)
+    seconds, events = timed(lambda: list(train(config, data)))
     report_ = evaluate_run(events[0].run_dir, test_csv)
     return {"f1_macro": round(report_["f1_macro"], 4), "accuracy": round(report_["accuracy"], 4),
             "seconds": round(seconds, 1), "steps": events[-1].step}
@@ -102,6 +104,8 @@ def main() -> None:
         results["workbench_mlp"] = workbench("mlp", train_csv, test_csv, folder)
         if "--bert" in sys.argv:
             results["workbench_bert"] = workbench("bundled-minilm", train_csv, test_csv, folder)
+        if "--bert-fp32" in sys.argv:
+            results["workbench_bert_fp32"] = workbench("bundled-minilm", train_csv, test_csv, folder, cpu_bf16=False)
         if "--trainer" in sys.argv:
             results["trainer_defaults"] = trainer_defaults(train_csv, test_csv, folder)
     ratios = {f"f1_{ours}_over_{peer}": round(results[ours]["f1_macro"] / max(result["f1_macro"], 1e-9), 2)

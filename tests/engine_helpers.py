@@ -52,3 +52,7 @@ def run_to_end(config, data, should_stop=None) -> list:
     from workbench.train import never, train
 
     return list(train(config, data, should_stop or never))
+
+
+def of_kind(events, cls) -> list:
+    return [e for e in events if isinstance(e, cls)]

@@ -10,18 +10,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine_helpers import run_to_end, write_sentiment_csv
+from engine_helpers import of_kind, run_to_end, write_sentiment_csv
 from workbench import runs
 from workbench.config import BUNDLED_BERT, DataSpec, TrainConfig
 from workbench.data import load_data
-from workbench.events import Evaluated, Failed, Finished, Planned, Started, Step, Stopped
+from workbench.events import Evaluated, Failed, Finished, Started, Step, Stopped
 from workbench.models.bert import LengthGroupedBatches
 from workbench.predict import Predictor
-from workbench.train import CALIBRATION_STEPS, _Loop, choose_model, class_weights, train, with_family_defaults
-
-
-def of_kind(events, cls):
-    return [e for e in events if isinstance(e, cls)]
+from workbench.train import _Loop, choose_model, class_weights, train, with_family_defaults
 
 
 def mean(values):
@@ -276,47 +272,6 @@ def test_early_stopping_restores_the_best_epoch(digits_data, tmp_path):
     assert finished.metrics["f1_macro"] == pytest.approx(best.f1_macro, abs=1e-12)  # ... and was not kept
     assert finished.metrics["accuracy"] == pytest.approx(best.accuracy, abs=1e-12)
     assert run_record(Path(events[0].run_dir))["best_epoch"] == best.epoch
-
-
-# ---------------------------------------------------------------------------------------------- time budget
-
-
-def test_a_time_budget_fits_an_auto_length_run_into_it(digits_data, tmp_path):
-    # a budget spent before the first step is timed leaves one more step: the run is cut there and ends properly
-    config = TrainConfig(model="mlp", time_budget=1e-6, patience=0, output=str(tmp_path))
-
-    events = run_to_end(config, digits_data)
-
-    started, planned, steps = events[0], of_kind(events, Planned), of_kind(events, Step)
-    assert len(planned) == 1 and planned[0].step == CALIBRATION_STEPS
-    assert planned[0].total_steps == CALIBRATION_STEPS + 1 < started.total_steps
-    assert isinstance(events[-1], Finished) and events[-1].step == CALIBRATION_STEPS + 1
-    assert steps[-1].total_steps == CALIBRATION_STEPS + 1
-    assert steps[-1].learning_rate == pytest.approx(0.0, abs=1e-12)  # the schedule decayed to the new end
-    assert of_kind(events, Evaluated)[-1].step == CALIBRATION_STEPS + 1  # the cut epoch was evaluated
-    assert planned[0].epochs < started.epochs and planned[0].seconds_per_step > 0
-
-
-def test_given_epochs_are_kept_whatever_the_budget(digits_data, tmp_path):
-    config = TrainConfig(model="mlp", epochs=2, patience=0, time_budget=0.0001, output=str(tmp_path))
-
-    events = run_to_end(config, digits_data)
-
-    assert not of_kind(events, Planned)
-    assert events[-1].step == events[0].total_steps
-
-
-def test_learning_rate_warms_up_then_decays_to_zero_at_the_last_step(digits_data, tmp_path):
-    config = TrainConfig(model="mlp", epochs=10, patience=0, warmup=0.2, lr=0.01, output=str(tmp_path))
-
-    rates = [e.learning_rate for e in of_kind(run_to_end(config, digits_data), Step)]
-
-    peak = rates.index(max(rates))
-    assert max(rates) == pytest.approx(0.01, rel=0.05)
-    assert 0.15 < peak / len(rates) < 0.25  # the peak where the warmup ends
-    assert all(a <= b for a, b in zip(rates[:peak], rates[1:peak + 1]))
-    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:]))
-    assert rates[-1] == pytest.approx(0.0, abs=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------- choosing a model

@@ -112,7 +112,7 @@ def native_bf16(device: torch.device) -> bool:
 def training_precision(accelerator: Accelerator, model: torch.nn.Module, cpu_bf16: bool) -> str:
     """The precision a run trains in: accelerate's on a GPU; on a CPU with bf16 hardware, bf16 autocast for models
     large enough to gain from it (weights, gradients and optimiser state stay fp32, only the matmuls run in bf16;
-    benchmarks/quality.py --precision compares the scores), full precision otherwise."""
+    benchmarks/quality.py --bert --bert-fp32 compares the scores), full precision otherwise."""
     device = accelerator.device
     if device.type != "cpu":
         return accelerator.mixed_precision
