@@ -1,5 +1,5 @@
 """What the Train tab shows when a time budget shortens a run: the bar counts to the new total, the log says why."""
-from workbench.events import Planned, Started, Step, event_to_dict
+from workbench.events import Evaluated, Planned, Started, Step, event_to_dict
 from workbench.ui import render
 
 
@@ -23,3 +23,15 @@ def test_log_says_how_much_of_the_run_fits_the_budget():
 
     assert "up to 300 steps" in log
     assert "Time budget 5m 00s: 210 steps (7 epochs) fit, at 1.25s a step." in log
+
+
+def test_the_budget_line_stays_in_a_long_log():
+    # on small data the budget is fixed after a few epochs have been logged; it must not scroll away
+    started, planned, step = budgeted_events()
+    epochs = [event_to_dict(Evaluated(step=3 * i, epoch=float(i), loss=1.0, accuracy=0.5, f1_macro=0.5,
+                                      is_best=False)) for i in range(1, 20)]
+    log = render.log_text([started, *epochs[:3], planned, *epochs[3:]]).splitlines()
+
+    assert len(log) == 12
+    assert log[0].startswith("Started") and log[1].startswith("Time budget")
+    assert log[-1].startswith("Epoch 19:")

@@ -60,19 +60,20 @@ def loss_frame(events: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def log_text(events: Sequence[dict[str, Any]], limit: int = 12) -> str:
-    """The run in a few lines: how it started and the latest `limit - 1` things that happened."""
-    lines = []
+    """The run in a few lines: how it started and how long the time budget lets it run, always; then the latest
+    things that happened."""
+    head, lines = [], []
     for e in events:
         if e["kind"] == "started":
             precision = "full precision" if e["precision"] == "no" else e["precision"]
             length = f", max length {e['max_length']} tokens" if e.get("max_length") else ""
-            lines.append(f"Started {e['model']} on {e['device']} ({precision}): {e['train_rows']} training rows, "
-                         f"{e['validation_rows']} validation rows, up to {e['total_steps']} steps{length}.")
+            head.append(f"Started {e['model']} on {e['device']} ({precision}): {e['train_rows']} training rows, "
+                        f"{e['validation_rows']} validation rows, up to {e['total_steps']} steps{length}.")
         elif e["kind"] == "planned":
-            lines.append(f"Time budget {_duration(e['budget_seconds'])}: {e['total_steps']} steps "
-                         f"({e['epochs']:g} epochs) fit, at {e['seconds_per_step']:.2f}s a step.")
+            head.append(f"Time budget {_duration(e['budget_seconds'])}: {e['total_steps']} steps "
+                        f"({e['epochs']:g} epochs) fit, at {e['seconds_per_step']:.2f}s a step.")
         elif e["kind"] == "evaluated":
-            lines.append(f"Epoch {e['epoch']:g}: validation loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}, "
+            lines.append(f"Epoch {e['epoch']:.4g}: validation loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}, "
                          f"macro-F1 {e['f1_macro']:.3f}{' (best so far)' if e['is_best'] else ''}")
         elif e["kind"] == "finished":
             m = e["metrics"]
@@ -82,7 +83,7 @@ def log_text(events: Sequence[dict[str, Any]], limit: int = 12) -> str:
             lines.append(f"Stopped at step {e['step']} ({e['reason']}); the weights so far are saved.")
         elif e["kind"] == "failed":
             lines.append(f"Failed: {e['error']}")
-    return "\n".join(lines[:1] + lines[1:][-(limit - 1):])
+    return "\n".join(head + lines[-(limit - len(head)):])
 
 
 def throughput_text(events: Sequence[dict[str, Any]]) -> str:

@@ -78,14 +78,14 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                     validation = gr.Number(value=0.2, label="Validation share")
                     patience = gr.Number(-1, label="Early-stopping patience (0 = off, -1 = auto)", precision=0,
                                          minimum=-1)
-                    weighting = gr.Checkbox(value=True, label="Weigh classes by rarity")
+                    budget = gr.Number(value=TrainConfig.time_budget, label="Time budget, minutes (0 = none)",
+                                       minimum=0)
                 with gr.Row():
                     warmup = gr.Number(value=0.1, label="Warmup share")
                     weight_decay = gr.Number(value=0.01, label="Weight decay")
                     accumulation = gr.Number(value=1, label="Gradient accumulation", precision=0)
                     hidden = gr.Number(value=256, label="MLP hidden units", precision=0)
-                    budget = gr.Number(value=TrainConfig.time_budget, label="Time budget, minutes (0 = none)",
-                                       minimum=0, info="Applies when epochs are on auto.")
+                    weighting = gr.Checkbox(value=True, label="Weigh classes by rarity")
             bert_defaults, mlp_defaults = FAMILY_DEFAULTS["bert"], FAMILY_DEFAULTS["mlp"]
             gr.Markdown(f"Auto — BERT: up to {bert_defaults['epochs']} epochs (more on small data, so that it takes at "
                         f"least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: up to "
