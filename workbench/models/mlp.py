@@ -85,8 +85,8 @@ class Featurizer:
         if not self.means:
             return torch.zeros(len(features), 0)
         numbers = torch.tensor([list(row) for row in features], dtype=torch.float64).view(-1, len(self.means))
-        numbers = (numbers - torch.tensor(self.means, dtype=torch.float64)) / torch.tensor(self.stds, dtype=torch.float64)
-        return torch.nan_to_num(numbers, nan=0.0).float()
+        means, stds = (torch.tensor(values, dtype=torch.float64) for values in (self.means, self.stds))
+        return torch.nan_to_num((numbers - means) / stds, nan=0.0).float()
 
     def densify(self, numbers: torch.Tensor, texts: Sequence[SparseRow]) -> torch.Tensor:
         """One dense matrix: the standardised numbers, then the text weights put in with one indexed write."""

@@ -87,9 +87,9 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
                     hidden = gr.Number(value=256, label="MLP hidden units", precision=0)
                     weighting = gr.Checkbox(value=True, label="Weigh classes by rarity")
             bert_defaults, mlp_defaults = FAMILY_DEFAULTS["bert"], FAMILY_DEFAULTS["mlp"]
-            gr.Markdown(f"Auto — BERT: up to {bert_defaults['epochs']} epochs (more on small data, so that it takes at "
-                        f"least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: up to "
-                        f"{mlp_defaults['epochs']} epochs (at least {mlp_defaults['min_steps']} steps), batch "
+            gr.Markdown(f"Auto — BERT: up to {bert_defaults['epochs']} epochs (more on small data, so that it takes "
+                        f"at least {bert_defaults['min_steps']} steps), batch {bert_defaults['batch_size']}; MLP: up "
+                        f"to {mlp_defaults['epochs']} epochs (at least {mlp_defaults['min_steps']} steps), batch "
                         f"{mlp_defaults['batch_size']}; as many epochs as fit the time budget "
                         f"({TrainConfig.time_budget:g} minutes unless changed); learning rate by model size; early "
                         f"stopping keeps the best epoch.", elem_classes=["wb-muted"])
