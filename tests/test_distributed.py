@@ -77,6 +77,19 @@ def test_two_processes_make_one_run_with_every_validation_row_counted_once(tmp_p
         assert (run_dir / name).is_file(), name
 
 
+def test_two_processes_follow_one_time_budget(tmp_path):
+    # the main process's plan is broadcast (a collective call every process must reach); all stop at the same step
+    data = odd_digits_csv(tmp_path / "digits.csv")
+    result = accelerate_launch("train", "--data", str(data), "--model", "mlp", "--time-budget", "0.00001",
+                               "--patience", "0", "--output", str(tmp_path / "runs"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    run_dir = Path(json.loads(result.stdout.strip().splitlines()[-1])["run_dir"])
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    planned = [e for e in events if e["kind"] == "planned"]
+    assert len(planned) == 1 and planned[0]["total_steps"] == 11
+    assert events[-1]["kind"] == "finished" and events[-1]["step"] == 11
+
+
 @pytest.mark.parametrize("use_cpu, world_size, expected", [("", "1", False), ("", "2", True), ("1", "1", True)])
 def test_several_processes_without_cuda_use_the_cpu(monkeypatch, use_cpu, world_size, expected):
     import torch
