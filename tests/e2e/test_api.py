@@ -28,7 +28,8 @@ def train_all(client: Client, **settings) -> list[tuple]:
 
 
 def start_long_bert(client: Client, tiny_bert_dir: Path):
-    return client.submit(model_name=str(tiny_bert_dir), n_epochs=200, patience_value=0, api_name="/train")
+    """A run that lasts minutes (6,000 steps of the tiny BERT), for tests that stop, queue behind or kill it."""
+    return client.submit(model_name=str(tiny_bert_dir), n_epochs=2000, patience_value=0, api_name="/train")
 
 
 def wait_for(job, predicate, timeout: float = 120):

@@ -47,7 +47,7 @@ def test_twenty_predictions_and_two_trainings_at_once(app_url):
 
     def train(client: Client) -> list[dict]:
         gate.wait()
-        return [update[STATUS] for update in train_all(client, model_name="mlp", n_epochs=60, patience_value=0)]
+        return [update[STATUS] for update in train_all(client, model_name="mlp", n_epochs=600, patience_value=0)]
 
     def predict(client: Client) -> tuple[float, dict]:
         gate.wait()

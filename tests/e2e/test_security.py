@@ -75,7 +75,7 @@ def test_two_visitors_never_reach_each_others_work(app, alice, tmp_path):
     with zipfile.ZipFile(archive) as bundle:
         assert {name.split("/")[0] for name in bundle.namelist()} == {run_id}  # only that run, nothing around it
 
-    job = client.submit(model_name="mlp", n_epochs=300, patience_value=0, api_name="/train")
+    job = client.submit(model_name="mlp", n_epochs=30_000, patience_value=0, api_name="/train")  # stopped below
     wait_for(job, lambda s: s["status"] == "running")
     assert bob.predict(api_name="/stop") == "No training is running."
     bob_watch = bob.submit(api_name="/watch")
