@@ -53,7 +53,7 @@ class TrainConfig:
     grad_accumulation: int = _help("micro-batches per optimiser step", default=1)
     class_weights: bool = _help("weigh the loss by inverse class frequency, for imbalanced labels", default=True)
     patience: int | None = _help("stop after this many epochs without a better validation macro-F1; 0 turns it "
-                                 "off (default: 2 for BERT, 5 for the MLP)", default=None)
+                                 "off (default: 3 for BERT, 5 for the MLP)", default=None)
     cpu_bf16: bool = _help("on a CPU with bf16 hardware (AVX512-BF16, AMX), train BERT under bf16 autocast, about "
                            "1.4x faster on this project's CPU; off trains in full precision", default=True)
     hidden_size: int = _help("MLP hidden units", default=256)
