@@ -67,8 +67,9 @@ def curve(train_csv: Path, test_csv: Path, epochs: int, seed: int) -> dict:
         engine._Loop.evaluate_epoch = evaluate_epoch
     chosen = max(points, key=lambda p: p["val_f1"])  # max() keeps the first of equals, as the loop does
     best = max(points, key=lambda p: p["test_f1"])
-    return {"seed": seed, "seconds": round(seconds), "chosen_epoch": chosen["epoch"], "chosen_test_f1": chosen["test_f1"],
-            "chosen_test_accuracy": chosen["test_accuracy"], "best_test_f1": best["test_f1"],
+    return {"seed": seed, "seconds": round(seconds), "chosen_epoch": chosen["epoch"],
+            "chosen_test_f1": chosen["test_f1"], "chosen_test_accuracy": chosen["test_accuracy"],
+            "best_test_f1": best["test_f1"],
             "best_test_epoch": best["epoch"], "epochs": points}
 
 

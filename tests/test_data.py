@@ -263,3 +263,18 @@ def test_summary_counts_every_class(text_data):
     assert summary["label_column"] == "sentiment"
     assert summary["train_rows"] + summary["validation_rows"] == 90
     assert summary["class_counts"] == {"negative": 45, "positive": 45}
+
+
+def test_few_validation_rows_of_a_class_get_a_note_naming_it(tmp_path):
+    path = write_text(tmp_path / "skewed.csv", labelled_rows({"pos": 200, "neg": 200, "meh": 30}))
+
+    data = load_data(DataSpec(path=str(path)))  # 20%: 40 pos, 40 neg, 6 meh held back
+
+    few = [note for note in data.notes if note.startswith("Few validation rows")]
+    assert len(few) == 1 and "6 'meh'" in few[0] and "'pos'" not in few[0] and "'neg'" not in few[0]
+
+
+def test_enough_validation_rows_everywhere_give_no_note(tmp_path):
+    path = write_text(tmp_path / "even.csv", labelled_rows({"pos": 100, "neg": 100}))
+
+    assert not [note for note in load_data(DataSpec(path=str(path))).notes if note.startswith("Few")]

@@ -14,7 +14,7 @@ import time
 from typing import Any, Iterator, Sequence
 
 from .config import DataSpec, TrainConfig
-from .events import Event
+from .events import Event, precision_words
 
 FLAG_NAMES = {"path": "data", "eval_path": "eval_data"}  # DataSpec fields whose flag reads better renamed
 
@@ -72,7 +72,7 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
     bar, last_line = None, 0.0
     for event in events:
         if event.kind == "started":
-            print(f"training {event.model} on {event.device} ({event.precision}): {event.train_rows} rows, "
+            print(f"training {event.model} on {event.device} ({precision_words(event.precision)}): {event.train_rows} rows, "
                   f"{event.validation_rows} validation rows, {event.total_steps} steps -> {event.run_dir}", flush=True)
             if interactive:
                 from tqdm import tqdm
@@ -105,6 +105,15 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
         yield event
 
 
+def _notes_once_started(events: Iterator[Any], notes: list[str]) -> Iterator[Any]:
+    """The data's notes, printed when the run starts: settings refused before a run exists show only the error."""
+    for event in events:
+        if event.kind == "started":
+            for note in notes:
+                print(f"note: {note}", file=sys.stderr, flush=True)
+        yield event
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .data import load_data
     from .devices import process_state
@@ -113,9 +122,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     spec, config = _split_args(args)
     main_process = process_state().is_main_process  # the others train their share silently
     data = load_data(spec, seed=config.seed)
-    for note in data.notes if main_process else ():
-        print(f"note: {note}", file=sys.stderr)
     events = train(config, data)
+    if main_process:
+        events = _notes_once_started(events, data.notes)
     run_dir, last = "", None
     for last in render_events(events, interactive=sys.stderr.isatty()) if main_process else events:
         run_dir = getattr(last, "run_dir", run_dir)

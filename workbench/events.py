@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 
+def precision_words(precision: str) -> str:
+    """A run's precision for people: accelerate calls full precision "no"."""
+    return "full precision" if precision == "no" else precision
+
+
 @dataclass(frozen=True)
 class Started:
     run_id: str

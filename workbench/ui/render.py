@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from ..events import precision_words
+
 TINY_CLASS = 10  # fewer rows than this in a class deserves a warning
 
 
@@ -65,7 +67,7 @@ def log_text(events: Sequence[dict[str, Any]], limit: int = 12) -> str:
     head, lines = [], []
     for e in events:
         if e["kind"] == "started":
-            precision = "full precision" if e["precision"] == "no" else e["precision"]
+            precision = precision_words(e["precision"])
             length = f", max length {e['max_length']} tokens" if e.get("max_length") else ""
             head.append(f"Started {e['model']} on {e['device']} ({precision}): {e['train_rows']} training rows, "
                         f"{e['validation_rows']} validation rows, up to {e['total_steps']} steps{length}.")
