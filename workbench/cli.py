@@ -72,8 +72,9 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
     bar, last_line = None, 0.0
     for event in events:
         if event.kind == "started":
-            print(f"training {event.model} on {event.device} ({precision_words(event.precision)}): {event.train_rows} rows, "
-                  f"{event.validation_rows} validation rows, {event.total_steps} steps -> {event.run_dir}", flush=True)
+            print(f"training {event.model} on {event.device} ({precision_words(event.precision)}): "
+                  f"{event.train_rows} rows, {event.validation_rows} validation rows, {event.total_steps} steps -> "
+                  f"{event.run_dir}", flush=True)
             if interactive:
                 from tqdm import tqdm
 
@@ -105,7 +106,7 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
         yield event
 
 
-def _notes_once_started(events: Iterator[Any], notes: list[str]) -> Iterator[Any]:
+def _notes_once_started(events: Iterator[Event], notes: list[str]) -> Iterator[Event]:
     """The data's notes, printed when the run starts: settings refused before a run exists show only the error."""
     for event in events:
         if event.kind == "started":
