@@ -15,6 +15,8 @@ os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # a plain checkout (a GPU machine with its own torch) runs them without installing
+    sys.path.insert(1, str(ROOT))
 EXAMPLE_CSV = ROOT / "workbench" / "ui" / "examples" / "reviews.csv"
 
 
