@@ -18,12 +18,11 @@ import common  # noqa: F401  (offline settings first)
 from common import report, timed
 from drug_reviews import write_csvs
 
-import datasets
 from torch.utils.data import DataLoader
 
 import workbench.train as engine
 from workbench.config import DataSpec, TrainConfig
-from workbench.data import load_data
+from workbench.data import load_data, read_csv
 from workbench.metrics import compute_headline_scores
 from workbench.models.bert import length_sorted_batches
 
@@ -34,7 +33,7 @@ def test_loader(loop: "engine._Loop", test_csv: Path) -> DataLoader:
     """The test rows tokenized like the validation rows: same tokenizer (the collator's), same max length."""
     collate = loop.bundle.eval_loader.collate_fn
     names = list(loop.labels)
-    rows = datasets.load_dataset("csv", data_files=str(test_csv), split="train")
+    rows = read_csv(test_csv)  # the workbench's own reader, as for training
     encoded = rows.map(lambda b: {**collate.tokenizer(b["text"], truncation=True,
                                                       max_length=loop.bundle.info["max_length"]),
                                   "labels": [names.index(label) for label in b["label"]]},
