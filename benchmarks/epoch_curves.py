@@ -29,7 +29,7 @@ from workbench.models.bert import length_sorted_batches
 DATA = Path(__file__).resolve().parent / ".data"
 
 
-def test_loader(loop: "engine._Loop", test_csv: Path) -> DataLoader:
+def test_loader(loop: "engine.TrainingRun", test_csv: Path) -> DataLoader:
     """The test rows tokenized like the validation rows: same tokenizer (the collator's), same max length."""
     collate = loop.bundle.eval_loader.collate_fn
     names = list(loop.labels)
@@ -44,10 +44,10 @@ def test_loader(loop: "engine._Loop", test_csv: Path) -> DataLoader:
 
 def curve(train_csv: Path, test_csv: Path, epochs: int, seed: int) -> dict:
     points: list[dict] = []
-    evaluate_epoch = engine._Loop.evaluate_epoch
+    evaluate_epoch = engine.TrainingRun.evaluate_epoch
     loaders: dict[str, DataLoader] = {}
 
-    def evaluate_both(loop: "engine._Loop", epoch: float):
+    def evaluate_both(loop: "engine.TrainingRun", epoch: float):
         evaluated = evaluate_epoch(loop, epoch)
         loader = loaders.setdefault("test", test_loader(loop, test_csv))
         _, predictions, references = engine.predict_loader(loop.model, loader, loop.accelerator, loop.autocast)
@@ -56,14 +56,14 @@ def curve(train_csv: Path, test_csv: Path, epochs: int, seed: int) -> dict:
                        "test_f1": round(test["f1_macro"], 4), "test_accuracy": round(test["accuracy"], 4)})
         return evaluated
 
-    engine._Loop.evaluate_epoch = evaluate_both
+    engine.TrainingRun.evaluate_epoch = evaluate_both
     try:
         data = load_data(DataSpec(str(train_csv), text_column="text", label_column="label"))
         with tempfile.TemporaryDirectory() as folder:
             config = TrainConfig(model="bundled-minilm", output=folder, epochs=epochs, patience=0, seed=seed)
             seconds, _ = timed(lambda: list(engine.train(config, data)))
     finally:
-        engine._Loop.evaluate_epoch = evaluate_epoch
+        engine.TrainingRun.evaluate_epoch = evaluate_epoch
     chosen = max(points, key=lambda p: p["val_f1"])  # max() keeps the first of equals, as the loop does
     best = max(points, key=lambda p: p["test_f1"])
     return {"seed": seed, "seconds": round(seconds), "chosen_epoch": chosen["epoch"],

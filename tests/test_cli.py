@@ -99,7 +99,7 @@ def test_train_prints_a_json_result(trained, cli_dir):
     run_dir = cli_dir / summary["run_dir"]  # relative to where the command ran, like --output
     assert run_dir.parent.resolve() == (cli_dir / "runs").resolve()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
-    assert any(line.startswith("epoch 3:") for line in result.stdout.splitlines())  # events rendered as lines
+    assert any(line.startswith("Epoch 3:") for line in result.stdout.splitlines())  # events rendered as lines
 
 
 def test_evaluate_prints_the_full_report(uses_of_the_run):

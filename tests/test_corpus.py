@@ -87,12 +87,12 @@ def test_100k_rows_start_training_and_ctrl_c_leaves_an_interrupted_run(corpus, t
                                 "--model", "mlp", "--epochs", "1", "--output", str(tmp_path)],
                                env=OFFLINE_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     began = time.monotonic()
-    started = process.stdout.readline()  # "training mlp on cpu ...: 80000 rows, ..." once data and model are ready
+    started = process.stdout.readline()  # "Started mlp on cpu (...): 80000 training rows, ..." once all is ready
     ready = time.monotonic() - began
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     print(f"\n100k rows: CLI ready to train after {ready:.1f}s (including imports)")
-    assert "80000 rows" in started, started + stderr
+    assert "80000 training rows" in started, started + stderr
     assert process.returncode == 130 and stderr.strip() == "interrupted", (stdout, stderr)
     listed = runs.list_runs(tmp_path)
     assert [r.status for r in listed] == ["interrupted"]

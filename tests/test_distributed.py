@@ -52,7 +52,7 @@ def test_two_processes_make_one_run_with_every_validation_row_counted_once(tmp_p
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     # Only the main process prints: one start line, one JSON result.
     lines = result.stdout.strip().splitlines()
-    assert sum(line.startswith("training mlp") for line in lines) == 1, result.stdout
+    assert sum(line.startswith("Started mlp") for line in lines) == 1, result.stdout
     assert sum(line.startswith("{") for line in lines) == 1, result.stdout
     outcome = json.loads(lines[-1])
     assert outcome["status"] == "finished"

@@ -5,11 +5,12 @@ and a token that never lands in a file."""
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from huggingface_hub import ModelCard
 
-from workbench import hub
+from workbench import hub, runs
 
 TOKEN = "hf_not-a-real-token-0123456789"
 
@@ -42,7 +43,9 @@ def test_the_card_has_hub_metadata_data_settings_metrics_and_usage(bert_run):
     ("bundled-minilm", "sentence-transformers/all-MiniLM-L6-v2"), ("bert-base-uncased", "bert-base-uncased"),
     ("google-bert/bert-base-cased", "google-bert/bert-base-cased"), ("/models/mine", None), ("./mine", None)])
 def test_base_model_is_named_only_when_it_is_a_hub_model(source, expected):
-    assert hub.base_model_id({"model": {"source": source}}) == expected
+    record = runs.RunRecord.from_dict(Path("run"), {"model": {"name": "x", "kind": "bert", "source": source}})
+
+    assert hub.base_model_id(record) == expected
 
 
 def test_the_upload_folder_is_a_transformers_model_repo(bert_run, tmp_path):

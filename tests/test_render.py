@@ -1,19 +1,19 @@
 """What the Train tab shows when a time budget shortens a run: the bar counts to the new total, the log says why."""
-from workbench.events import Evaluated, Planned, Started, Step, event_to_dict
+from workbench.events import Evaluated, Planned, Started, Status, Step
 from workbench.ui import render
 
 
-def budgeted_events() -> list[dict]:
+def budgeted_events() -> list:
     started = Started(run_id="r", model="bundled-minilm", device="cpu", precision="bf16", total_steps=300,
                       epochs=10, train_rows=480, validation_rows=120, labels=("a", "b"))
     planned = Planned(step=10, total_steps=210, epochs=7.0, budget_seconds=300.0, seconds_per_step=1.25)
     step = Step(step=105, total_steps=210, epoch=3.5, loss=0.5, learning_rate=1e-4, samples_per_second=12.0,
                 eta_seconds=130.0, elapsed_seconds=131.0)
-    return [event_to_dict(e) for e in (started, planned, step)]
+    return [started, planned, step]
 
 
 def test_progress_counts_to_the_total_the_budget_set():
-    html = render.progress_html(budgeted_events(), "running")
+    html = render.progress_html(budgeted_events(), Status.RUNNING)
 
     assert "Step 105/210" in html and "width:50.0%" in html
 
@@ -28,10 +28,20 @@ def test_log_says_how_much_of_the_run_fits_the_budget():
 def test_the_budget_line_stays_in_a_long_log():
     # on small data the budget is fixed after a few epochs have been logged; it must not scroll away
     started, planned, step = budgeted_events()
-    epochs = [event_to_dict(Evaluated(step=3 * i, epoch=float(i), loss=1.0, accuracy=0.5, f1_macro=0.5,
-                                      is_best=False)) for i in range(1, 20)]
+    epochs = [Evaluated(step=3 * i, epoch=float(i), loss=1.0, accuracy=0.5, f1_macro=0.5, is_best=False)
+              for i in range(1, 20)]
     log = render.log_text([started, *epochs[:3], planned, *epochs[3:]]).splitlines()
 
     assert len(log) == 12
     assert log[0].startswith("Started") and log[1].startswith("Time budget")
     assert log[-1].startswith("Epoch 19:")
+
+
+def test_the_cli_and_the_app_log_say_an_event_in_the_same_words():
+    from workbench.events import describe_event
+
+    started, planned, _ = budgeted_events()
+    log = render.log_text([started, planned]).splitlines()
+
+    assert log == [describe_event(started), describe_event(planned)]
+    assert log[0] == "Started bundled-minilm on cpu (bf16): 480 training rows, 120 validation rows, up to 300 steps."

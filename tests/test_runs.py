@@ -202,3 +202,17 @@ def test_events_round_trip_and_a_truncated_last_line_is_skipped(tmp_path):
 
     assert runs.read_events(run_dir) == written
     assert runs.read_events(tmp_path / "no-such-run") == []
+
+
+def test_a_run_record_reads_typed_and_forgives_missing_fields(tmp_path):
+    run_dir = make_run(tmp_path, status="finished", labels=["neg", "pos"], metrics={"accuracy": 0.9},
+                       columns={"text": "review", "label": "sentiment", "features": []})
+
+    record = runs.read_run(run_dir)
+    bare = runs.RunRecord.from_dict(tmp_path, {"status": "something new"})
+
+    assert record.status == runs.Status.FINISHED and record.status.has_weights
+    assert (record.id, record.model.name, record.model.kind) == (run_dir.name, "mlp", "mlp")
+    assert record.labels == ("neg", "pos") and record.columns.text == "review"
+    assert record.metrics == {"accuracy": 0.9} and record.data == {"source": "x.csv"}
+    assert bare.status == runs.Status.UNKNOWN and bare.labels == () and bare.columns is None

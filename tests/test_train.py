@@ -15,9 +15,10 @@ from workbench import runs
 from workbench.config import BUNDLED_BERT, DataSpec, TrainConfig
 from workbench.data import load_data
 from workbench.events import Evaluated, Failed, Finished, Started, Step, Stopped
+from workbench.models import family_for
 from workbench.models.bert import LengthGroupedBatches
 from workbench.predict import Predictor
-from workbench.train import _Loop, choose_model, class_weights, train, with_family_defaults
+from workbench.train import TrainingRun, choose_model, class_weights, train, with_family_defaults
 
 
 def mean(values):
@@ -167,7 +168,7 @@ def test_a_watcher_that_goes_away_leaves_a_stopped_run(digits_data, tmp_path):
 
 
 def test_crash_inside_training_gives_a_failed_run(digits_data, tmp_path, monkeypatch):
-    original = _Loop.train_step
+    original = TrainingRun.train_step
     calls = {"n": 0}
 
     def crashing_step(self, batch):
@@ -176,7 +177,7 @@ def test_crash_inside_training_gives_a_failed_run(digits_data, tmp_path, monkeyp
             raise RuntimeError("simulated disk on fire")
         return original(self, batch)
 
-    monkeypatch.setattr("workbench.train._Loop.train_step", crashing_step)
+    monkeypatch.setattr("workbench.train.TrainingRun.train_step", crashing_step)
 
     events = run_to_end(TrainConfig(model="mlp", epochs=2, hidden_size=32, output=str(tmp_path)), digits_data)
 
@@ -284,15 +285,15 @@ def test_auto_picks_bert_for_text_and_the_mlp_for_numbers(text_data, digits_data
 
 
 def test_family_defaults_fill_only_what_is_unset():
-    mlp = with_family_defaults(TrainConfig(model="mlp", epochs=3, patience=0), "mlp", train_rows=100_000)
-    bert = with_family_defaults(TrainConfig(), "bert", train_rows=100_000)
+    mlp = with_family_defaults(TrainConfig(model="mlp", epochs=3, patience=0), family_for("mlp"), train_rows=100_000)
+    bert = with_family_defaults(TrainConfig(), family_for(BUNDLED_BERT), train_rows=100_000)
 
     assert (mlp.epochs, mlp.batch_size, mlp.patience) == (3, 64, 0)
     assert (bert.epochs, bert.batch_size, bert.patience) == (10, 16, 3)  # the defaults the --help text promises
 
 
 def test_small_data_gets_enough_steps_to_learn():
-    config = with_family_defaults(TrainConfig(model="mlp"), "mlp", train_rows=100)
+    config = with_family_defaults(TrainConfig(model="mlp"), family_for("mlp"), train_rows=100)
 
     steps = config.epochs * math.ceil(100 / config.batch_size)
     assert steps >= 300

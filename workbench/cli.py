@@ -14,7 +14,8 @@ import time
 from typing import Any, Iterator, Sequence
 
 from .config import DataSpec, TrainConfig
-from .events import Event, precision_words
+from .logs import quiet_libraries
+from .events import Ended, Evaluated, Event, Failed, Finished, Planned, Started, Step, describe_event
 
 FLAG_NAMES = {"path": "data", "eval_path": "eval_data"}  # DataSpec fields whose flag reads better renamed
 
@@ -71,45 +72,35 @@ def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]
     """Show events as they pass: a tqdm bar on a terminal, else a line per event (steps at most every 2 s)."""
     bar, last_line = None, 0.0
     for event in events:
-        if event.kind == "started":
-            print(f"training {event.model} on {event.device} ({precision_words(event.precision)}): "
-                  f"{event.train_rows} rows, {event.validation_rows} validation rows, {event.total_steps} steps -> "
-                  f"{event.run_dir}", flush=True)
+        line = describe_event(event)
+        if isinstance(event, Started):
+            print(f"{line} Run folder: {event.run_dir}", flush=True)
             if interactive:
                 from tqdm import tqdm
 
                 bar = tqdm(total=event.total_steps, unit="step", file=sys.stderr)
-        elif event.kind == "step":
+        elif isinstance(event, Step):
             if bar is not None:
                 bar.update(event.step - bar.n)
                 bar.set_postfix(loss=f"{event.loss:.4f}", rows_s=f"{event.samples_per_second:.1f}")
             elif time.monotonic() - last_line >= 2 or event.step == event.total_steps:
                 last_line = time.monotonic()
-                print(f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.learning_rate:.2e} "
-                      f"{event.samples_per_second:.1f} rows/s eta {event.eta_seconds:.0f}s", flush=True)
-        else:
-            if bar is not None and event.kind == "planned":
+                print(line, flush=True)
+        elif bar is not None and isinstance(event, (Planned, Evaluated)):
+            if isinstance(event, Planned):
                 bar.total = event.total_steps
-            elif bar is not None and event.kind != "evaluated":
+            bar.write(line)
+        else:
+            if bar is not None:
                 bar.close()
-            message = {
-                "planned": lambda e: f"time budget {e.budget_seconds:.0f}s: {e.total_steps} steps ({e.epochs:g} "
-                                     f"epochs) fit at {e.seconds_per_step:.2f}s a step",
-                "evaluated": lambda e: f"epoch {e.epoch:g}: validation loss {e.loss:.4f} accuracy {e.accuracy:.4f} "
-                                       f"macro-F1 {e.f1_macro:.4f}{' (best so far)' if e.is_best else ''}",
-                "finished": lambda e: f"finished in {e.elapsed_seconds:.1f}s, best epoch {e.best_epoch}",
-                "stopped": lambda e: f"stopped at step {e.step}: {e.reason}",
-                "failed": lambda e: f"failed: {e.error}",
-            }[event.kind](event)
-            (bar.write(message) if bar is not None and event.kind in ("evaluated", "planned")
-             else print(message, flush=True))
+            print(line, flush=True)
         yield event
 
 
 def _notes_once_started(events: Iterator[Event], notes: list[str]) -> Iterator[Event]:
     """The data's notes, printed when the run starts: settings refused before a run exists show only the error."""
     for event in events:
-        if event.kind == "started":
+        if isinstance(event, Started):
             for note in notes:
                 print(f"note: {note}", file=sys.stderr, flush=True)
         yield event
@@ -129,15 +120,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     run_dir, last = "", None
     for last in render_events(events, interactive=sys.stderr.isatty()) if main_process else events:
         run_dir = getattr(last, "run_dir", run_dir)
+    failed = isinstance(last, Failed)
     if not main_process:
-        return 1 if last.kind == "failed" else 0
-    result: dict[str, Any] = {"status": last.kind, "run_dir": run_dir}
-    if last.kind == "finished":
+        return 1 if failed else 0
+    result: dict[str, Any] = {"status": last.status if isinstance(last, Ended) else "unknown", "run_dir": run_dir}
+    if isinstance(last, Finished):
         result["metrics"] = last.metrics
-    if last.kind == "failed":
+    if failed:
         result["error"] = last.error
     print(json.dumps(result))
-    return 1 if last.kind == "failed" else 0
+    return 1 if failed else 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -186,6 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_libraries()
     command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "push": cmd_push,
                "serve": cmd_serve}[args.command]
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +16,7 @@ from typing import Sequence
 import datasets
 
 DELIMITERS = (",", ";", "\t", "|")
-
-datasets.disable_progress_bars()
-datasets.utils.logging.set_verbosity_error()
-# the csv builder logs a parse error before raising it; we turn the error itself into one sentence for the user
-logging.getLogger("datasets.packaged_modules.csv.csv").setLevel(logging.CRITICAL)
-csv.field_size_limit(2**31 - 1)  # a cell may be as large as the upload limit (the default refuses cells over 128 KB)
+MAX_CELL = 2**31 - 1  # a cell may be as large as the upload limit (the csv module refuses cells over 128 KB)
 
 
 @dataclass(frozen=True)
@@ -36,6 +30,7 @@ class CsvFormat:
 def sniff_csv(path: str | Path) -> CsvFormat:
     """Find the encoding (UTF-8 with or without BOM, else Latin-1), the delimiter and the cleaned header."""
     path = Path(path)
+    csv.field_size_limit(MAX_CELL)  # process-wide; set here, where every reading of a user's file begins
     if not path.is_file():
         raise ValueError(f"File not found: {path}.")
     with path.open("rb") as handle:

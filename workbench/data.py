@@ -23,9 +23,8 @@ ID_HINTS = ("id", "index", "idx", "row", "uuid")
 MAX_LABELS = 50
 PROBE_ROWS = 2000
 BATCH_ROWS = 10_000  # rows per batched filter/map call
-# Below this many validation rows a class's scores move by 5% or more with one row, and the epoch kept by early
-# stopping is chosen by noise: on the drug reviews, 11 neutral validation rows gave validation macro-F1 0.58-0.68
-# against 0.50-0.53 on the test rows (README, Benchmarks).
+# Below this many validation rows one row moves a class's recall by 5% or more, so its scores (and the epoch early
+# stopping keeps) are chosen by noise (measured in docs/benchmarks.md).
 STEADY_VALIDATION_ROWS = 20
 
 
@@ -149,7 +148,7 @@ def detect_columns(table: datasets.Dataset, text: str | None = None, label: str 
     profiles = {name: _profile(sample, name) for name in names}
     label = _resolve(names, label) if label else _detect_label(profiles)
     if label is None:
-        raise ValueError(f"No label column found; name it with --label-column (columns: {list_names(names)}).")
+        raise ValueError(f"No label column found; choose the label column (columns: {list_names(names)}).")
     text = _resolve(names, text) if text else _detect_text(profiles, label)
     if features is not None:
         features = tuple(_resolve(names, f) for f in features)

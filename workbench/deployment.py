@@ -12,6 +12,12 @@ from pathlib import Path
 SPACE_STORAGE = Path("/data")  # where a Space's persistent storage is mounted, when the Space has it
 
 
+def env_flag(name: str) -> bool | None:
+    """A yes/no setting from the environment: 1, true, yes or on (any case) is yes, any other value no, unset None."""
+    value = os.environ.get(name)
+    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def on_space() -> bool:
     """Hugging Face Spaces sets SPACE_ID (and SYSTEM=spaces) in every Space's environment."""
     return bool(os.environ.get("SPACE_ID") or os.environ.get("SYSTEM") == "spaces")

@@ -17,11 +17,20 @@ from accelerate.utils import DataLoaderConfiguration
 from accelerate.utils.imports import is_lomo_available
 
 from .config import TrainConfig
-from .models import parameter_count
+from .deployment import env_flag
 
-# accelerate's optimizer wrapper asks importlib twice per step whether the LOMO optimiser is installed; on a small
-# model that lookup took 15% of training (benchmarks/mlp_digits.py). Installed packages do not change mid-run.
-accelerate.optimizer.is_lomo_available = functools.cache(is_lomo_available)
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    """The model's size, which decides its threads and precision here (and is shown beside every model)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _cache_lomo_lookup() -> None:
+    """accelerate's optimizer wrapper asks importlib twice per step whether the LOMO optimiser is installed, a
+    noticeable share of a small model's step (docs/benchmarks.md); installed packages do not change mid-run."""
+    if not hasattr(accelerate.optimizer.is_lomo_available, "cache_info"):
+        accelerate.optimizer.is_lomo_available = functools.cache(is_lomo_available)
 
 
 def cpu_processes() -> bool:
@@ -31,7 +40,7 @@ def cpu_processes() -> bool:
     the CPU, and `accelerate launch --cpu` starts a single process (several need MPI). So a launch of several
     processes (`accelerate launch --multi_gpu`, i.e. torchrun) on a machine without CUDA counts as CPU processes.
     """
-    if os.environ.get("ACCELERATE_USE_CPU", "").strip().lower() in ("1", "true", "yes"):
+    if env_flag("ACCELERATE_USE_CPU"):
         return True
     return not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
 
@@ -44,6 +53,7 @@ def process_state() -> PartialState:
 
 def make_accelerator(config: TrainConfig) -> Accelerator:
     """One accelerator per run: mixed precision and non-blocking copies of pinned batches on a GPU."""
+    _cache_lomo_lookup()
     on_cpu = cpu_processes()
     on_gpu = torch.cuda.is_available() and not on_cpu
     return Accelerator(cpu=on_cpu, mixed_precision=mixed_precision() if on_gpu else "no",
@@ -82,7 +92,7 @@ SMALL_MODEL = 5_000_000  # parameters; below this one CPU thread beats several (
 @contextlib.contextmanager
 def cpu_threads_for(model: torch.nn.Module, device: torch.device) -> Iterator[None]:
     """Run a small model on one CPU thread: its matrices are too small to split, and on a busy machine the
-    threads' hand-offs cost more than the work (the digits MLP stepped 10-20x slower on 2 threads under load)."""
+    threads' hand-offs cost more than the work (docs/benchmarks.md)."""
     small = device.type == "cpu" and parameter_count(model) < SMALL_MODEL
     before = torch.get_num_threads()
     if small:
@@ -111,8 +121,8 @@ def native_bf16(device: torch.device) -> bool:
 
 def training_precision(accelerator: Accelerator, model: torch.nn.Module, cpu_bf16: bool) -> str:
     """The precision a run trains in: accelerate's on a GPU; on a CPU with bf16 hardware, bf16 autocast for models
-    large enough to gain from it (weights, gradients and optimiser state stay fp32, only the matmuls run in bf16;
-    benchmarks/quality.py --bert --bert-fp32 compares the scores), full precision otherwise."""
+    large enough to gain from it (weights, gradients and optimiser state stay fp32, only the matmuls run in bf16),
+    full precision otherwise."""
     device = accelerator.device
     if device.type != "cpu":
         return accelerator.mixed_precision
@@ -128,8 +138,8 @@ def autocast_on_cpu(precision: str, device: torch.device) -> contextlib.Abstract
 
 
 def fast_matmuls(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast where the hardware has it: on such CPUs a BERT forward runs about twice as fast, and the
-    labels match full precision (benchmarks/predict_speed.py reports the agreement); elsewhere full precision."""
+    """bf16 autocast where the hardware has it: faster, with the labels of full precision (docs/benchmarks.md);
+    elsewhere full precision."""
     if native_bf16(device):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

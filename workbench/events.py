@@ -1,13 +1,47 @@
-"""Training events: small frozen, JSON-safe records that the training generator yields.
+"""Training events and statuses: small frozen, JSON-safe records that the training generator yields, the one
+`Status` enum that jobs and run folders share, and `describe_event`, the one wording of an event for people.
 
-The CLI renders them as lines and a progress bar, the UI as a progress bar, a loss plot and a log, and
+The CLI renders events as lines and a progress bar, the UI as a progress bar, a loss plot and a log, and
 `runs.py` appends them to `events.jsonl`, so a run reads the same whichever way it is watched.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Union
+
+
+class Status(str, Enum):
+    """Where a job or a run stands. A str, so it compares with and serialises as its plain value."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # a queued job stopped before it began
+    INTERRUPTED = "interrupted"  # a run marked running whose process is gone
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (Status.QUEUED, Status.RUNNING)
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether a run in this status saved weights completely: finished, or stopped with what it had learnt."""
+        return self in (Status.FINISHED, Status.STOPPED)
+
+    @classmethod
+    def parse(cls, value: Any) -> "Status":
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.UNKNOWN
 
 
 def precision_words(precision: str) -> str:
@@ -73,6 +107,7 @@ class Finished:
     best_epoch: float | None
     metrics: dict[str, Any] = field(default_factory=dict)
     kind: str = "finished"
+    status = Status.FINISHED  # a class attribute, not a field: the same for every Finished
 
 
 @dataclass(frozen=True)
@@ -81,6 +116,7 @@ class Stopped:
     elapsed_seconds: float
     reason: str = "stopped by the user"
     kind: str = "stopped"
+    status = Status.STOPPED
 
 
 @dataclass(frozen=True)
@@ -88,12 +124,13 @@ class Failed:
     step: int
     error: str
     kind: str = "failed"
+    status = Status.FAILED
 
 
 Event = Union[Started, Step, Planned, Evaluated, Finished, Stopped, Failed]
+Ended = (Finished, Stopped, Failed)  # the events that end a run; each carries the run's final `status`
 EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in (Started, Step, Planned, Evaluated, Finished, Stopped,
                                                                  Failed)}
-TERMINAL_KINDS = frozenset({"finished", "stopped", "failed"})
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -108,3 +145,32 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     if "labels" in values:
         values["labels"] = tuple(values["labels"])
     return cls(**values)
+
+
+def duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def describe_event(event: Event) -> str:
+    """One line that tells a person what happened: the CLI prints it, the app's log shows it."""
+    if isinstance(event, Started):
+        length = f", max length {event.max_length} tokens" if event.max_length else ""
+        return (f"Started {event.model} on {event.device} ({precision_words(event.precision)}): {event.train_rows} "
+                f"training rows, {event.validation_rows} validation rows, up to {event.total_steps} steps{length}.")
+    if isinstance(event, Step):
+        return (f"Step {event.step}/{event.total_steps}: loss {event.loss:.4f}, learning rate "
+                f"{event.learning_rate:.2e}, {event.samples_per_second:.1f} rows/s, ETA {duration(event.eta_seconds)}")
+    if isinstance(event, Planned):
+        return (f"Time budget {duration(event.budget_seconds)}: {event.total_steps} steps ({event.epochs:g} epochs) "
+                f"fit, at {event.seconds_per_step:.2f}s a step.")
+    if isinstance(event, Evaluated):
+        return (f"Epoch {event.epoch:.4g}: validation loss {event.loss:.4f}, accuracy {event.accuracy:.4f}, "
+                f"macro-F1 {event.f1_macro:.4f}{' (best so far)' if event.is_best else ''}")
+    if isinstance(event, Finished):
+        scores = event.metrics
+        return (f"Finished in {event.elapsed_seconds:.1f}s; best epoch {event.best_epoch}: accuracy "
+                f"{scores.get('accuracy', 0):.4f}, macro-F1 {scores.get('f1_macro', 0):.4f}.")
+    if isinstance(event, Stopped):
+        return f"Stopped at step {event.step} ({event.reason}); the weights so far are saved."
+    return f"Failed: {event.error}"

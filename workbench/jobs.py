@@ -13,14 +13,12 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 from .config import DataSpec, TrainConfig
 from .data import load_data
-from .events import TERMINAL_KINDS, Event, Failed, Stopped, event_to_dict
+from .events import Ended, Event, Failed, Started, Status, Stopped
 from .train import never, train
-
-FINAL_STATES = frozenset({"finished", "stopped", "failed", "cancelled"})
 
 
 def training_events(spec: DataSpec, config: TrainConfig, should_stop: Callable[[], bool]) -> Iterator[Event]:
@@ -46,8 +44,8 @@ class Job:
     spec: DataSpec
     config: TrainConfig
     id: str = field(default_factory=lambda: secrets.token_hex(8))
-    status: str = "queued"  # queued -> running -> finished | stopped | failed | cancelled
-    events: list[dict[str, Any]] = field(default_factory=list)
+    status: Status = Status.QUEUED  # queued -> running -> finished | stopped | failed | cancelled
+    events: list[Event] = field(default_factory=list)
     run_dir: str | None = None
     error: str | None = None
     created: float = field(default_factory=time.time)
@@ -56,7 +54,7 @@ class Job:
 
     @property
     def finished(self) -> bool:
-        return self.status in FINAL_STATES
+        return self.status.is_final
 
     def stop(self) -> None:
         self.stop_flag.set()
@@ -95,7 +93,7 @@ class JobManager:
 
     def position(self, job: Job) -> int:
         """How many jobs train before this one (0 once it runs)."""
-        if job.status != "queued":
+        if job.status != Status.QUEUED:
             return 0
         return sum(1 for other in list(self._jobs.values())
                    if other.created < job.created and not other.finished and other is not job)
@@ -110,24 +108,24 @@ class JobManager:
 
     def _run(self, job: Job) -> None:
         if job.stop_flag.is_set():
-            job.status = "cancelled"
+            job.status = Status.CANCELLED
             return
-        job.status = "running"
+        job.status = Status.RUNNING
         try:
             should_stop = never if self._gpu_wrapped else job.stop_flag.is_set
             events = self._training_events(job.spec, job.config, should_stop)
             for event in events:
                 if self._gpu_wrapped and job.stop_flag.is_set():
                     events.close()  # the training keeps the weights so far when its generator is closed
-                    job.status = "stopped"
-                    job.events.append(event_to_dict(Stopped(step=0, elapsed_seconds=0.0)))
+                    job.status = Status.STOPPED
+                    job.events.append(Stopped(step=0, elapsed_seconds=0.0))
                     break
-                if event.kind == "started":
+                if isinstance(event, Started):
                     job.run_dir = event.run_dir
-                if event.kind in TERMINAL_KINDS:
+                if isinstance(event, Ended):
                     job.error = getattr(event, "error", None)
-                    job.status = event.kind
-                job.events.append(event_to_dict(event))
+                    job.status = event.status
+                job.events.append(event)
         except ValueError as error:  # bad settings or data: the user's to fix, said in one sentence
             self._fail(job, str(error))
         except Exception as error:  # anything else fails this job only; the worker goes on with the next
@@ -137,5 +135,5 @@ class JobManager:
 
     @staticmethod
     def _fail(job: Job, message: str) -> None:
-        job.error, job.status = message, "failed"
-        job.events.append(event_to_dict(Failed(step=0, error=message)))
+        job.error, job.status = message, Status.FAILED
+        job.events.append(Failed(step=0, error=message))

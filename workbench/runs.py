@@ -19,16 +19,16 @@ import secrets
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .events import Event, event_from_dict, event_to_dict
+from .data import Columns
+from .events import Event, Status, event_from_dict, event_to_dict
 
 RUN_FILE, EVENTS_FILE, METRICS_FILE = "run.json", "events.jsonl", "metrics.json"
 VALIDATION_FILE = "validation.parquet"  # the held-back rows, canonical columns (text, features, label id)
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,40}-[0-9a-f]{12}$")
-SAVABLE_STATUSES = ("finished", "stopped")
 # Names this process among all that ever wrote runs here: a restarted container often gets the same pid again, so
 # a pid alone would make a run killed with the old server look "running" forever under the new one.
 PROCESS_TOKEN = secrets.token_hex(8)
@@ -68,13 +68,62 @@ def create_run(root: str | Path, model_name: str, record: dict[str, Any]) -> Pat
     run_dir = root / new_run_id(model_name)
     run_dir.mkdir()
     atomic_write_json(run_dir / RUN_FILE, {
-        "id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "running",
+        "id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": Status.RUNNING,
         "pid": os.getpid(), "process": PROCESS_TOKEN, **record,
     })
     return run_dir
 
 
-def read_run(run_dir: str | Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ModelInfo:
+    """run.json's `model`: the name as given, the family's kind, and what the family recorded about it."""
+    name: str
+    kind: str
+    details: dict[str, Any] = field(default_factory=dict)  # parameters, max_length, source, vocabulary, ...
+
+    @property
+    def source(self) -> str:
+        return str(self.details.get("source") or self.name)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run's `run.json`, read back: typed for the code that uses it, lenient with fields older runs lack."""
+    path: Path
+    status: Status  # as written; `effective_status` also knows whether a running run's process still lives
+    model: ModelInfo
+    labels: tuple[str, ...] = ()
+    columns: Columns | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # the data summary: source, rows, class counts, notes
+    config: dict[str, Any] = field(default_factory=dict)  # the settings used, "auto" ones filled in
+    metrics: dict[str, float] | None = None  # the headline scores on the validation rows
+    device: str = ""
+    precision: str = ""
+    created: str = ""
+    error: str | None = None
+    pid: int | None = None
+    process: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def from_dict(cls, path: Path, raw: dict[str, Any]) -> "RunRecord":
+        model = dict(raw.get("model") or {})
+        name, kind = str(model.pop("name", "?")), str(model.pop("kind", ""))
+        columns = raw.get("columns")
+        return cls(
+            path=path, status=Status.parse(raw.get("status")), model=ModelInfo(name, kind, model),
+            labels=tuple(raw.get("labels") or ()), data=dict(raw.get("data") or {}),
+            columns=Columns(columns["text"], columns["label"], tuple(columns["features"])) if columns else None,
+            config=dict(raw.get("config") or {}), metrics=raw.get("metrics"), device=raw.get("device", ""),
+            precision=raw.get("precision", ""), created=raw.get("created", ""), error=raw.get("error"),
+            pid=raw.get("pid"), process=raw.get("process"),
+        )
+
+
+def _read_raw(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_FILE
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -84,10 +133,12 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
         raise ValueError(f"The run record {path} is damaged and cannot be read.") from None
 
 
-def update_run(run_dir: str | Path, **fields: Any) -> dict[str, Any]:
-    record = {**read_run(run_dir), **fields}
-    atomic_write_json(Path(run_dir) / RUN_FILE, record)
-    return record
+def read_run(run_dir: str | Path) -> RunRecord:
+    return RunRecord.from_dict(Path(run_dir), _read_raw(run_dir))
+
+
+def update_run(run_dir: str | Path, **fields: Any) -> None:
+    atomic_write_json(Path(run_dir) / RUN_FILE, {**_read_raw(run_dir), **fields})
 
 
 def append_event(run_dir: str | Path, event: Event) -> None:
@@ -122,27 +173,26 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
-def _writer_alive(record: dict[str, Any]) -> bool:
+def _writer_alive(record: RunRecord) -> bool:
     """Whether the process that is training this run still lives (this one, or another that has its pid)."""
-    pid, token = record.get("pid"), record.get("process")
-    if pid == os.getpid():
-        return token is None or token == PROCESS_TOKEN  # our pid but another token: a server before a restart
-    return _process_alive(pid)
+    if record.pid == os.getpid():
+        # our pid but another token: a server before a restart
+        return record.process is None or record.process == PROCESS_TOKEN
+    return _process_alive(record.pid)
 
 
-def effective_status(record: dict[str, Any]) -> str:
-    """'running' only while the training process lives; otherwise a running record was interrupted."""
-    status = record.get("status", "unknown")
-    if status == "running" and not _writer_alive(record):
-        return "interrupted"
-    return status
+def effective_status(record: RunRecord) -> Status:
+    """Running only while the training process lives; otherwise a running record was interrupted."""
+    if record.status == Status.RUNNING and not _writer_alive(record):
+        return Status.INTERRUPTED
+    return record.status
 
 
 @dataclass(frozen=True)
 class RunSummary:
     id: str
     path: Path
-    status: str
+    status: Status
     model: str
     data: str
     created: str
@@ -163,11 +213,10 @@ def list_runs(root: str | Path) -> list[RunSummary]:
             record = read_run(run_dir)
         except ValueError:
             continue
-        metrics = record.get("metrics") or {}
+        metrics = record.metrics or {}
         summaries.append(RunSummary(
-            id=run_dir.name, path=run_dir, status=effective_status(record),
-            model=record.get("model", {}).get("name", "?"),
-            data=record.get("data", {}).get("source", "?"), created=record.get("created", ""),
+            id=run_dir.name, path=run_dir, status=effective_status(record), model=record.model.name,
+            data=record.data.get("source", "?"), created=record.created,
             accuracy=metrics.get("accuracy"), f1_macro=metrics.get("f1_macro"),
         ))
     return sorted(summaries, key=lambda s: s.id, reverse=True)
@@ -188,10 +237,10 @@ def delete_run(root: str | Path, run_id: str) -> None:
     shutil.rmtree(resolve_run(root, run_id))
 
 
-def require_loadable(run_dir: str | Path) -> dict[str, Any]:
+def require_loadable(run_dir: str | Path) -> RunRecord:
     """The run record, if the run has weights that were completely written; else a clear ValueError."""
     record = read_run(run_dir)
     status = effective_status(record)
-    if status not in SAVABLE_STATUSES:
+    if not status.has_weights:
         raise ValueError(f"Run {Path(run_dir).name} is {status}; only finished or stopped runs have weights to load.")
     return record

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -26,24 +27,13 @@ from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
 from .data import PreparedData, values_of
 from .devices import (autocast_on_cpu, cpu_threads_for, describe_device, make_accelerator, synchronize,
                       training_precision)
-from .events import Evaluated, Event, Failed, Finished, Planned, Started, Step, Stopped
-from .metrics import compute_classification_metrics, compute_headline_scores
-from .models import ModelBundle, bert, mlp
+from .events import Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped
+from .metrics import HEADLINE_METRICS, compute_classification_metrics, compute_headline_scores
+from .models import ModelBundle, ModelFamily, family_for
 
-# Defaults per family, with the epochs an upper bound: a time budget (TrainConfig.time_budget) fits the run into
-# it, and early stopping ends it when validation macro-F1 stops rising. The MLP is cheap, so it gets larger batches
-# and more patience. For BERT, 10 epochs with patience 3 beat 4 epochs on the drug reviews (test macro-F1 0.524 and
-# 0.525 for two seeds against 0.475; the best epoch was the 3rd, at the higher learning rate of the longer schedule).
-# On small data an epoch is only a few steps, so the epochs are raised until the run takes at least `min_steps`
-# optimiser steps (and patience grows with them), or nothing would be learnt.
-FAMILY_DEFAULTS = {
-    "mlp": {"epochs": 30, "batch_size": 64, "patience": 5, "min_steps": 300},
-    "bert": {"epochs": 10, "batch_size": 16, "patience": 3, "min_steps": 100},
-}
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
 GPU_EVENT_SECONDS = 0.5  # on a GPU, at most two Step events a second: each reads the loss back and stalls the queue
 CALIBRATION_STEPS = 10  # optimiser steps timed before a time budget fixes the length of the run
-HEADLINE_METRICS = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro")
 
 
 def never() -> bool:
@@ -56,39 +46,22 @@ def choose_model(config: TrainConfig, data: PreparedData) -> str:
     return BUNDLED_BERT if data.has_text else MLP
 
 
-def family_of(model_name: str) -> str:
-    return "mlp" if model_name.lower() == MLP else "bert"
-
-
-def with_family_defaults(config: TrainConfig, family: str, train_rows: int) -> TrainConfig:
-    """Fill the settings left empty with the defaults of the model family, scaled to the size of the data."""
-    defaults = FAMILY_DEFAULTS[family]
-    batch_size = config.batch_size or defaults["batch_size"]
+def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: int) -> TrainConfig:
+    """Fill the settings left empty with the defaults of the model family, scaled to the size of the data: on small
+    data an epoch is a few steps, so the epochs grow until the run takes `min_steps` (and patience with them)."""
+    defaults = family.defaults
+    batch_size = config.batch_size or defaults.batch_size
     steps_per_epoch = math.ceil(train_rows / batch_size / config.grad_accumulation)
-    epochs = config.epochs or max(defaults["epochs"], math.ceil(defaults["min_steps"] / steps_per_epoch))
-    patience = defaults["patience"] if epochs == defaults["epochs"] else max(defaults["patience"], epochs // 4)
+    epochs = config.epochs or max(defaults.epochs, math.ceil(defaults.min_steps / steps_per_epoch))
+    patience = defaults.patience if epochs == defaults.epochs else max(defaults.patience, epochs // 4)
     return dataclasses.replace(config, batch_size=batch_size, epochs=epochs,
                                patience=patience if config.patience is None else config.patience)
-
-
-def default_lr(model_name: str, parameters: int) -> float:
-    """Small models take (and need) larger steps: the MLP 3e-3, a MiniLM-sized BERT 1e-4, BERT-base 3e-5."""
-    if family_of(model_name) == "mlp":
-        return 3e-3
-    return 1e-4 if parameters < 50_000_000 else 3e-5 if parameters < 200_000_000 else 2e-5
 
 
 def class_weights(labels: list[int], n_classes: int) -> torch.Tensor:
     """Inverse class frequency, scaled so that a balanced data set gets weights of 1."""
     counts = torch.bincount(torch.tensor(labels), minlength=n_classes).float().clamp(min=1)
     return counts.sum() / (n_classes * counts)
-
-
-def build_bundle(config: TrainConfig, data: PreparedData, model_name: str, generator: torch.Generator,
-                 on_gpu: bool) -> ModelBundle:
-    if family_of(model_name) == "mlp":
-        return mlp.build(data, config.hidden_size, config.batch_size, generator)
-    return bert.build(data, model_name, config.batch_size, config.max_length, generator, on_gpu)
 
 
 def _logits(output: Any) -> torch.Tensor:
@@ -137,19 +110,20 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model_name = choose_model(config, data)
+    family = family_for(model_name)
     budget_seconds = config.time_budget * 60 if config.epochs is None and config.time_budget else None
-    config = with_family_defaults(config, family_of(model_name), len(data.train))
-    bundle = build_bundle(config, data, model_name, generator, accelerator.device.type == "cuda")
-    lr = config.lr or default_lr(bundle.name, bundle.info["parameters"])
+    config = with_family_defaults(config, family, len(data.train))
+    bundle = family.build(data, model_name, config, generator, accelerator.device.type == "cuda")
+    lr = config.lr or family.default_lr(bundle.info["parameters"])
     precision = training_precision(accelerator, bundle.model, config.cpu_bf16)
     record = {
-        "model": {"name": bundle.name, "kind": family_of(bundle.name), **bundle.info},
+        "model": {"name": bundle.name, "kind": family.kind, **bundle.info},
         "config": {**config.to_dict(), "lr": lr}, "data": data.summary(),
         "labels": list(data.labels.names),
         "columns": {"text": data.columns.text, "label": data.columns.label, "features": list(data.columns.features)},
         "device": describe_device(accelerator), "precision": precision,
     }
-    loop = _Loop(config, data, bundle, accelerator, lr, precision, budget_seconds)
+    loop = TrainingRun(config, data, bundle, accelerator, lr, precision, budget_seconds)
     main = accelerator.is_main_process
     run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if main else None
     if run_dir is not None:  # kept beside the weights, so the run can be evaluated later on the same rows
@@ -169,18 +143,26 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
             for event in loop.run(should_stop):
                 yield emit(event)
     except GeneratorExit:  # the consumer went away mid-run: keep what was trained, marked stopped
-        if loop.status == "running":
+        if loop.status == Status.RUNNING:
             emit(loop.save_stopped(reason="the watcher went away"))
         raise
     except Exception as error:  # one run fails with a readable reason; the process serving others goes on
-        loop.status = "failed"
+        loop.status = Status.FAILED
         if run_dir is not None:
-            runs.update_run(run_dir, status="failed", error=_readable(error, config))
+            runs.update_run(run_dir, status=Status.FAILED, error=_readable(error, config))
         yield emit(Failed(step=loop.step, error=_readable(error, config)))
 
 
-class _Loop:
-    """The state of one training run between events: prepared objects, step count, the best weights so far."""
+@dataclass
+class BestEpoch:
+    """The epoch with the best validation macro-F1 so far, and a CPU copy of its weights to restore at the end."""
+    f1_macro: float
+    epoch: float
+    weights: dict[str, torch.Tensor]
+
+
+class TrainingRun:
+    """The state of one training run between events: prepared objects, step count, the best epoch so far."""
 
     def __init__(self, config: TrainConfig, data: PreparedData, bundle: ModelBundle, accelerator: Accelerator,
                  lr: float, precision: str, budget_seconds: float | None = None):
@@ -202,8 +184,8 @@ class _Loop:
         self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
         weights = class_weights(values_of(data.train, "label"), len(self.labels)) if config.class_weights else None
         self.loss_weights = weights.to(accelerator.device) if weights is not None else None
-        self.step, self.status, self.started = 0, "running", time.monotonic()
-        self.best: tuple[float, float, dict[str, torch.Tensor]] | None = None  # (f1, epoch, weights on the CPU)
+        self.step, self.status, self.started = 0, Status.RUNNING, time.monotonic()
+        self.best: BestEpoch | None = None
         self.log_every = max(1, self.total_steps // STEP_EVENTS)
 
     @property
@@ -305,27 +287,32 @@ class _Loop:
     def evaluate_epoch(self, epoch: float) -> Evaluated:
         loss, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
         scores = compute_headline_scores(references, predictions, self.labels)
-        is_best = self.best is None or scores["f1_macro"] > self.best[0]
+        is_best = self.best is None or scores["f1_macro"] > self.best.f1_macro
         if is_best:  # keep a CPU copy, so the best epoch can be restored when later ones overfit
             state = self.accelerator.unwrap_model(self.model).state_dict()
-            self.best = (scores["f1_macro"], epoch, {k: v.detach().to("cpu", copy=True) for k, v in state.items()})
+            self.best = BestEpoch(scores["f1_macro"], epoch,
+                                  {k: v.detach().to("cpu", copy=True) for k, v in state.items()})
         return Evaluated(step=self.step, epoch=epoch, loss=loss, accuracy=scores["accuracy"],
                          f1_macro=scores["f1_macro"], is_best=is_best)
 
     def save_finished(self) -> Finished:
         if self.best is not None:
-            self.accelerator.unwrap_model(self.model).load_state_dict(self.best[2])
+            self.accelerator.unwrap_model(self.model).load_state_dict(self.best.weights)
         _, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
         metrics = compute_classification_metrics(references, predictions, self.labels)
-        self._save("finished", metrics)
-        return Finished(step=self.step, elapsed_seconds=self.elapsed, best_epoch=self.best[1] if self.best else None,
+        self._save(Status.FINISHED, metrics)
+        return Finished(step=self.step, elapsed_seconds=self.elapsed, best_epoch=self.best_epoch,
                         metrics={k: metrics[k] for k in HEADLINE_METRICS})
 
+    @property
+    def best_epoch(self) -> float | None:
+        return self.best.epoch if self.best else None
+
     def save_stopped(self, reason: str = "stopped by the user") -> Stopped:
-        self._save("stopped", None)
+        self._save(Status.STOPPED, None)
         return Stopped(step=self.step, elapsed_seconds=self.elapsed, reason=reason)
 
-    def _save(self, status: str, metrics: dict[str, Any] | None) -> None:
+    def _save(self, status: Status, metrics: dict[str, Any] | None) -> None:
         """Weights first, then metrics, then the status: a crash in between never leaves a run that looks done."""
         self.status = status
         self.accelerator.wait_for_everyone()
@@ -335,8 +322,8 @@ class _Loop:
         if metrics is not None:
             runs.atomic_write_json(self.run_dir / runs.METRICS_FILE, metrics)
         headline = {k: metrics[k] for k in HEADLINE_METRICS} if metrics else None
-        runs.update_run(self.run_dir, status=status, metrics=headline, steps=self.step,
-                        best_epoch=self.best[1] if self.best else None, elapsed_seconds=round(self.elapsed, 2))
+        runs.update_run(self.run_dir, status=status, metrics=headline, steps=self.step, best_epoch=self.best_epoch,
+                        elapsed_seconds=round(self.elapsed, 2))
 
 
 def _readable(error: Exception, config: TrainConfig) -> str:

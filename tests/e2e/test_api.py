@@ -29,7 +29,7 @@ def train_all(client: Client, **settings) -> list[tuple]:
 
 def start_long_bert(client: Client, tiny_bert_dir: Path):
     """A run that lasts minutes (6,000 steps of the tiny BERT), for tests that stop, queue behind or kill it."""
-    return client.submit(model_name=str(tiny_bert_dir), n_epochs=2000, patience_value=0, api_name="/train")
+    return client.submit(model=str(tiny_bert_dir), epochs=2000, patience=0, api_name="/train")
 
 
 def wait_for(job, predicate, timeout: float = 120):
@@ -47,7 +47,7 @@ def test_train_mlp_then_predicts_and_evaluates(app_url, tmp_path):
     _, text, label, _, summary, *_ = load(client, EXAMPLE)
     assert text["value"] == "review" and label["value"] == "sentiment"
     assert "54 rows" in summary
-    statuses = [u[STATUS] for u in train_all(client, model_name="mlp")]
+    statuses = [u[STATUS] for u in train_all(client, model="mlp")]
     assert statuses[-1]["status"] == "finished", statuses[-1]
     run_id = statuses[-1]["run_id"]
     probabilities = client.predict(run_id, "What a wonderful, moving film", api_name="/predict")
@@ -79,7 +79,7 @@ def test_train_mlp_then_predicts_and_evaluates(app_url, tmp_path):
 def test_streamed_progress_matches_events_file(app_url, app_runs_dir):
     client = Client(app_url, verbose=False)
     load(client, EXAMPLE)
-    updates = train_all(client, model_name="mlp", n_epochs=3)
+    updates = train_all(client, model="mlp", epochs=3)
     final = updates[-1][STATUS]
     streamed = [u[STATUS]["last_event"] for u in updates if u[STATUS]["last_event"]]
     events_file = app_runs_dir / final["run_id"] / runs.EVENTS_FILE
@@ -92,7 +92,7 @@ def test_streamed_progress_matches_events_file(app_url, app_runs_dir):
 def test_tiny_bert_trains_and_stop_keeps_the_run(app_url, tiny_bert_dir):
     client = Client(app_url, verbose=False)
     load(client, EXAMPLE)
-    finished = train_all(client, model_name=str(tiny_bert_dir), n_epochs=2)[-1][STATUS]
+    finished = train_all(client, model=str(tiny_bert_dir), epochs=2)[-1][STATUS]
     assert finished["status"] == "finished", finished
 
     job = start_long_bert(client, tiny_bert_dir)
@@ -120,7 +120,7 @@ def test_second_training_waits_in_the_queue(app_url, tiny_bert_dir):
     load(second, EXAMPLE)
     long_job = start_long_bert(first, tiny_bert_dir)
     wait_for(long_job, lambda s: s["status"] == "running")
-    queued = second.submit(model_name="mlp", n_epochs=2, api_name="/train")
+    queued = second.submit(model="mlp", epochs=2, api_name="/train")
     waiting = wait_for(queued, lambda s: True, timeout=30)
     assert waiting["status"] == "queued" and waiting["queue_position"] == 1
     assert "Waiting in the queue" in queued.outputs()[-1][0]
@@ -131,7 +131,7 @@ def test_second_training_waits_in_the_queue(app_url, tiny_bert_dir):
 def test_visitors_of_a_shared_deployment_are_kept_apart(shared_app_url):
     alice, bob = Client(shared_app_url, verbose=False), Client(shared_app_url, verbose=False)
     load(alice, EXAMPLE)
-    run_id = train_all(alice, model_name="mlp", n_epochs=2)[-1][STATUS]["run_id"]
+    run_id = train_all(alice, model="mlp", epochs=2)[-1][STATUS]["run_id"]
     assert alice.predict(run_id, "fun", api_name="/predict")
     assert run_id in [row[0] for row in alice.predict(api_name="/list_runs")[0]["data"]]
     assert run_id not in [row[0] for row in bob.predict(api_name="/list_runs")[0]["data"]]

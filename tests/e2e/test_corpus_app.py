@@ -53,7 +53,7 @@ def test_corpus_file_works_or_gets_one_sentence_and_the_server_stays_up(name, co
             print(f"\n100k rows: /load_data answered in {loaded:.1f}s")
             train_then_stop(client)
         else:
-            final = train_all(client, model_name="mlp", n_epochs=1)[-1][STATUS]
+            final = train_all(client, model="mlp", epochs=1)[-1][STATUS]
             assert final["status"] == "finished", final
             if name == "formulas.csv":
                 assert_labelled_csv_is_neutralised(client, final["run_id"], corpus[name])
@@ -62,7 +62,7 @@ def test_corpus_file_works_or_gets_one_sentence_and_the_server_stays_up(name, co
 
 def train_then_stop(client: Client) -> None:
     """Training on 100,000 rows starts, and stops when asked (training it through would take minutes)."""
-    job = client.submit(model_name="mlp", n_epochs=1, api_name="/train")
+    job = client.submit(model="mlp", epochs=1, api_name="/train")
     running = wait_for(job, lambda s: s["status"] == "running" and (s["last_event"] or {}).get("kind") == "step",
                        timeout=180)
     assert running["last_event"]["total_steps"] == 80_000 // 64  # 80% of the rows, in batches of 64

@@ -36,10 +36,10 @@ def statuses(client: Client) -> dict[str, str]:
 def test_out_of_memory_fails_that_run_only_and_the_app_keeps_serving(faulty_app_url):
     client, other = Client(faulty_app_url, verbose=False), Client(faulty_app_url, verbose=False)
     load(client, EXAMPLE)
-    good = train_all(client, model_name="mlp", n_epochs=2)[-1][STATUS]
+    good = train_all(client, model="mlp", epochs=2)[-1][STATUS]
     assert good["status"] == "finished", good
 
-    crashed = train_all(client, model_name="mlp", n_epochs=2, hidden_units=13)[-1][STATUS]
+    crashed = train_all(client, model="mlp", epochs=2, hidden_size=13)[-1][STATUS]
 
     assert crashed["status"] == "failed"
     assert crashed["error"].startswith("Out of memory with batch size") and "try a smaller batch size" in crashed["error"]
@@ -48,7 +48,7 @@ def test_out_of_memory_fails_that_run_only_and_the_app_keeps_serving(faulty_app_
     assert other.predict(good["run_id"], "a wonderful film", api_name="/predict"), "the app must keep serving"
     with pytest.raises(AppError, match="is failed; only finished or stopped runs"):
         other.predict(crashed["run_id"], "a wonderful film", api_name="/predict")
-    again = train_all(client, model_name="mlp", n_epochs=2)[-1][STATUS]  # the training worker survived the crash
+    again = train_all(client, model="mlp", epochs=2)[-1][STATUS]  # the training worker survived the crash
     assert again["status"] == "finished", again
 
 
@@ -56,7 +56,7 @@ def test_kill_9_mid_training_then_restart_keeps_finished_runs_and_shows_the_inte
     process, url = start_app(tmp_path)
     client = Client(url, verbose=False)
     load(client, EXAMPLE)
-    finished = train_all(client, model_name="mlp", n_epochs=2)[-1][STATUS]["run_id"]
+    finished = train_all(client, model="mlp", epochs=2)[-1][STATUS]["run_id"]
     job = start_long_bert(client, tiny_bert_dir)
     killed = wait_for(job, lambda s: s["status"] == "running" and (s["last_event"] or {}).get("kind") == "step")
     os.kill(process.pid, signal.SIGKILL)

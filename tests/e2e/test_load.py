@@ -34,7 +34,7 @@ def figures(latencies: list[float]) -> str:
 def test_twenty_predictions_and_two_trainings_at_once(app_url):
     setup = Client(app_url, verbose=False)
     load(setup, EXAMPLE)
-    run_id = train_all(setup, model_name="mlp", n_epochs=2)[-1][STATUS]["run_id"]
+    run_id = train_all(setup, model="mlp", epochs=2)[-1][STATUS]["run_id"]
     setup.predict(run_id, "warm", api_name="/predict")  # the first request loads the weights; measure the rest
     alone = [timed_predict(setup, run_id)[0] for _ in range(5)]
     trainers = [Client(app_url, verbose=False) for _ in range(TRAININGS)]
@@ -47,7 +47,7 @@ def test_twenty_predictions_and_two_trainings_at_once(app_url):
 
     def train(client: Client) -> list[dict]:
         gate.wait()
-        return [update[STATUS] for update in train_all(client, model_name="mlp", n_epochs=600, patience_value=0)]
+        return [update[STATUS] for update in train_all(client, model="mlp", epochs=600, patience=0)]
 
     def predict(client: Client) -> tuple[float, dict]:
         gate.wait()

@@ -41,14 +41,14 @@ def alice(app) -> tuple[Client, str]:
     """A visitor with a finished run."""
     client = Client(app, verbose=False)
     load(client, EXAMPLE)
-    return client, train_all(client, model_name="mlp", n_epochs=2)[-1][STATUS]["run_id"]
+    return client, train_all(client, model="mlp", epochs=2)[-1][STATUS]["run_id"]
 
 
 @pytest.mark.parametrize("name", SERVER_PATHS)
 def test_a_typed_model_name_never_reaches_a_server_path(app, alice, name):
     client, _ = alice
     for endpoint, args in (("/describe_model", (name,)), ("/train", ())):
-        kwargs = {"model_name": name} if endpoint == "/train" else {}
+        kwargs = {"model": name} if endpoint == "/train" else {}
         with pytest.raises(AppError, match="folders on the server cannot be used"):
             client.predict(*args, api_name=endpoint, **kwargs)
 
@@ -75,7 +75,7 @@ def test_two_visitors_never_reach_each_others_work(app, alice, tmp_path):
     with zipfile.ZipFile(archive) as bundle:
         assert {name.split("/")[0] for name in bundle.namelist()} == {run_id}  # only that run, nothing around it
 
-    job = client.submit(model_name="mlp", n_epochs=30_000, patience_value=0, api_name="/train")  # stopped below
+    job = client.submit(model="mlp", epochs=30_000, patience=0, api_name="/train")  # stopped below
     wait_for(job, lambda s: s["status"] == "running")
     assert bob.predict(api_name="/stop") == "No training is running."
     bob_watch = bob.submit(api_name="/watch")

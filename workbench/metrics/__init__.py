@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 METRICS_DIR = Path(__file__).resolve().parent
 AVAILABLE_METRICS = ("accuracy", "confusion_matrix", "f1", "precision", "recall")
+# The scalar scores of a report and their names for people; the first five are a run's headline (run.json, events).
+REPORT_METRICS = {"accuracy": "Accuracy", "f1_macro": "Macro F1", "f1_weighted": "Weighted F1",
+                  "precision_macro": "Macro precision", "recall_macro": "Macro recall",
+                  "precision_weighted": "Weighted precision", "recall_weighted": "Weighted recall"}
+HEADLINE_METRICS = tuple(REPORT_METRICS)[:5]
 
 # load_metric caches one module instance per name, and an evaluate module keeps the batch it is computing on
 # as state, so two threads (a background training job and the UI) must not compute on it at the same time.
@@ -63,10 +68,10 @@ def compute_headline_scores(references: Sequence[int], predictions: Sequence[int
                             label_names: Sequence[str]) -> dict:
     """Accuracy and macro-F1 only: what training watches every epoch to keep the best one.
 
-    Counted here from a confusion matrix rather than through the evaluate modules, because it runs every epoch:
-    one evaluate call (an Arrow table, a fingerprint) costs ~15 ms, which was a third of a small MLP's training.
-    Same definitions as the f1 module with zero_division=0 (tests/test_metrics.py checks they agree); the
-    reports a user reads still come from `compute_classification_metrics`.
+    Counted here from a confusion matrix rather than through the evaluate modules, because it runs every epoch and
+    each evaluate call (an Arrow table, a fingerprint) costs more than a small MLP's epoch. Same definitions as the
+    f1 module with zero_division=0 (tests/test_metrics.py checks they agree); the reports a user reads still come
+    from `compute_classification_metrics`.
     """
     import torch
 
@@ -89,7 +94,7 @@ def compute_classification_metrics(
 
     # Fixing labels=range(n) keeps every class in the per-class lists and the matrix, even if absent from the data.
     # Per-class scores come from the modules once each; the macro and weighted averages are scikit-learn's plain
-    # and support-weighted means of them (five module calls instead of eleven: each call costs ~15 ms).
+    # and support-weighted means of them (five module calls instead of eleven: each call has a fixed cost).
     per_class_scores = {name: _compute(name, references, predictions, labels=labels, average=None,
                                        zero_division=0)[name] for name in ("precision", "recall", "f1")}
     matrix = _compute("confusion_matrix", references, predictions, labels=labels)["confusion_matrix"]

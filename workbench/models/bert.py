@@ -16,13 +16,14 @@ from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTo
                           PreTrainedModel, PreTrainedTokenizerBase)
 from transformers.utils import logging as hf_logging
 
-from ..config import BUNDLED_BERT
+from ..config import BUNDLED_BERT, looks_like_local_path
 from ..data import list_names
-from . import ModelBundle, parameter_count
+from ..devices import fast_matmuls
+from .base import FamilyDefaults, ModelBundle, parameter_count
 
 BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
-hf_logging.disable_progress_bar()  # loading and saving bars would break the CLI's own progress display
 CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts are truncated on the CPU
+PREDICT_BATCH = 32
 
 
 def bundled_model_path() -> str:
@@ -40,7 +41,7 @@ def resolve_source(name: str) -> str:
         if not (path / "config.json").is_file():
             raise ValueError(f"The folder {name} has no config.json, so it is not a transformers model folder.")
         return str(path)
-    if name.startswith(("/", ".", "~")) or name.count("/") > 1:
+    if looks_like_local_path(name):
         raise ValueError(f"No model folder at {name}.")
     return name
 
@@ -106,7 +107,8 @@ def length_from_data(token_lengths: Sequence[int], model_max: int, on_gpu: bool)
     return int(min(cap, max(16, 8 * math.ceil(p95 / 8))))
 
 
-def _model_max_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
+def model_max_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
+    """The most tokens the model reads: its position embeddings, or the tokenizer's limit when that is lower."""
     limit = getattr(model.config, "max_position_embeddings", 512) or 512
     return int(min(limit, tokenizer.model_max_length if tokenizer.model_max_length < 1e6 else limit))
 
@@ -117,7 +119,7 @@ def build(data: Any, model_name: str, batch_size: int, max_length: int | None, g
         raise ValueError(f"BERT needs a text column, but this CSV has only numeric features "
                          f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it.")
     model, tokenizer = load_pretrained(model_name, data.labels.names)
-    model_max = _model_max_length(model, tokenizer)
+    model_max = model_max_length(model, tokenizer)
     if max_length is None:
         probe = tokenizer(data.train["text"][:5000], truncation=True, max_length=model_max)["input_ids"]
         max_length = length_from_data([len(ids) for ids in probe], model_max, on_gpu)
@@ -185,3 +187,56 @@ def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
             "note": f"{config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
                     f"{config.num_attention_heads} attention heads; the classifier head is new and learns your labels."}
 
+
+class BertScorer:
+    """A saved classifier and its tokenizer. Texts are read whole up to the model's limit, as
+    `transformers.pipeline` reads them (training may have cut shorter), and batched longest first."""
+
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase):
+        self.model, self.tokenizer = model, tokenizer
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device).eval()
+        self.max_length = model_max_length(model, tokenizer)
+
+    @torch.inference_mode()
+    def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
+        out = torch.empty(len(texts), self.model.config.num_labels)
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        with fast_matmuls(self.device):
+            for batch in length_sorted_batches(lengths, PREDICT_BATCH):
+                inputs = self.tokenizer.pad({k: [v[i] for i in batch] for k, v in encoded.items()},
+                                            return_tensors="pt")
+                logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
+                out[batch] = logits.float().softmax(-1).cpu()
+        return out
+
+
+class BertFamily:
+    """Any BERT-family encoder with a new classification head, fine-tuned whole."""
+
+    kind, title = "bert", "BERT"
+    defaults = FamilyDefaults(epochs=10, batch_size=16, patience=3, min_steps=100)
+    needs_text = True
+    reads_features = False
+    is_transformers_model = True
+
+    def owns(self, model_name: str) -> bool:
+        return True  # asked last: every name that is not another family's is a BERT model id or folder
+
+    def default_lr(self, parameters: int) -> float:
+        """Small models take (and need) larger steps: a MiniLM-sized BERT 1e-4, BERT-base 3e-5, larger 2e-5."""
+        return 1e-4 if parameters < 50_000_000 else 3e-5 if parameters < 200_000_000 else 2e-5
+
+    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator,
+              on_gpu: bool) -> ModelBundle:
+        return build(data, model_name, config.batch_size, config.max_length, generator, on_gpu)
+
+    def load(self, run_dir: Path) -> BertScorer:
+        # safetensors only, never a pickled checkpoint; no code from the folder runs
+        model = AutoModelForSequenceClassification.from_pretrained(run_dir, use_safetensors=True,
+                                                                   trust_remote_code=False)
+        return BertScorer(model, AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False))
+
+    def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
+        return describe(model_name, len(data.labels) if data is not None else 2)

@@ -1,6 +1,7 @@
-"""The from-scratch MLP of the original article, `Linear(n_in, 256) -> ReLU -> Linear(256, n_classes)`, and
-the featurizer that feeds it: numeric columns standardised, and a text column as TF-IDF-weighted bag of words
-and word pairs, so that every text CSV also gets a fast baseline to compare BERT against.
+"""The from-scratch MLP family: `Linear(n_in, 256) -> ReLU -> Linear(256, n_classes)`, the 784-256-10 network
+of the PyTorch `nn.Module` tutorials widened to any input, and the featurizer that feeds it: numeric columns
+standardised, and a text column as TF-IDF-weighted bag of words and word pairs, so that every text CSV also gets
+a fast baseline to compare BERT against.
 
 The featurizer is plain numbers and words, saved as JSON beside the safetensors weights: nothing is pickled.
 """
@@ -18,8 +19,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ..config import MLP as MLP_NAME
 from ..runs import atomic_write_json, atomic_write_with
-from . import ModelBundle, parameter_count
+from .base import FamilyDefaults, ModelBundle, parameter_count
 
 WORD = re.compile(r"\w+")
 MAX_VOCABULARY = 20_000
@@ -174,3 +176,51 @@ def describe(n_in: int, n_classes: int, hidden: int = 256) -> dict[str, Any]:
              (f"output: Linear({hidden} → {n_classes})", hidden * n_classes + n_classes)]
     return {"title": "MLP (from scratch)", "total": sum(n for _, n in parts), "parts": parts,
             "note": "Inputs: standardised numeric columns and a TF-IDF bag of words and word pairs of the text."}
+
+
+class MLPScorer:
+    """A saved MLP and its featurizer, scoring rows 256 at a time."""
+
+    def __init__(self, model: MLP, featurizer: Featurizer):
+        self.model, self.featurizer = model, featurizer
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device)
+
+    @torch.inference_mode()
+    def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
+        out = torch.empty(len(texts), self.model.output.out_features)
+        for start in range(0, len(texts), 256):
+            x = self.featurizer.transform(texts[start:start + 256], features[start:start + 256]).to(self.device)
+            out[start:start + 256] = self.model(x).float().softmax(-1).cpu()
+        return out
+
+
+class MLPFamily:
+    """The from-scratch MLP: cheap, so larger batches, a larger learning rate and more patience than BERT."""
+
+    kind, title = "mlp", "MLP"
+    defaults = FamilyDefaults(epochs=30, batch_size=64, patience=5, min_steps=300)
+    needs_text = False
+    reads_features = True
+    is_transformers_model = False
+
+    def owns(self, model_name: str) -> bool:
+        return model_name.strip().lower() == MLP_NAME
+
+    def default_lr(self, parameters: int) -> float:
+        return 3e-3
+
+    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator,
+              on_gpu: bool) -> ModelBundle:
+        return build(data, config.hidden_size, config.batch_size, generator)
+
+    def load(self, run_dir: Path) -> MLPScorer:
+        return MLPScorer(*load_mlp(run_dir))
+
+    def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
+        if data is None:
+            description = describe(784, 10)
+            return {**description, "note": description["note"] + " Shown for 784 inputs (28x28 pixels) and 10 "
+                                                                  "classes; load data to see yours."}
+        featurizer = Featurizer.fit(data.train["text"], data.train["features"])
+        return describe(featurizer.size, len(data.labels))

@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from ..jobs import JobManager
+from ..logs import quiet_libraries
 from .common import Context
 from .data_tab import EXAMPLE_CSV, create_data_tab
 from .evaluate_tab import create_evaluate_tab
@@ -75,11 +76,11 @@ def _wire(demo: gr.Blocks, ctx: Context, tabs: gr.Tabs, browser_key: gr.BrowserS
     def on_load_run(run_id: str | None, visitor: str | None, request: gr.Request) -> tuple:
         return (*pickers(visitor, request, run_id), gr.Tabs(selected="evaluate"))
 
-    reattach, watch_outputs = train["reattach"]
-    status = watch_outputs[4]
+    status = train["status"]  # the job's status JSON, whose run id picks the run in Evaluate and Predict
     demo.load(on_visit, inputs=[browser_key], outputs=[browser_key, ctx.visitor], api_visibility="private").then(
         pickers, inputs=[ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private").then(
-        reattach, inputs=[ctx.visitor], outputs=watch_outputs, api_name="watch", concurrency_limit=None).then(
+        train["reattach"], inputs=[ctx.visitor], outputs=train["outputs"], api_name="watch",
+        concurrency_limit=None).then(
         on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private")
     demo.load(**runs_ui["listing"], api_visibility="private")
     demo.load(train["describe"], inputs=[train["model"], ctx.data], outputs=[train["panel"]], api_visibility="private")
@@ -93,6 +94,7 @@ def _wire(demo: gr.Blocks, ctx: Context, tabs: gr.Tabs, browser_key: gr.BrowserS
 
 
 def launch(host: str | None = None, port: int | None = None, **kwargs: Any) -> None:
+    quiet_libraries()
     settings = AppSettings.from_env()
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=4)

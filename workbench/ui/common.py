@@ -15,6 +15,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from .. import runs
+from ..config import DataSpec, looks_like_local_path
 from ..csvfile import check_row_limit
 from ..jobs import JobManager
 from ..predict import Predictor
@@ -47,10 +48,7 @@ class Context:
     def check_model_name(self, name: str) -> str:
         """On a shared deployment a typed model name is a Hub id or the bundled model, never a server path."""
         name = (name or "").strip()
-        path = Path(name).expanduser()
-        looks_like_path = (name.startswith(("/", ".", "~", "\\")) or ".." in name or ":" in name
-                           or path.exists() or path.is_symlink())
-        if self.settings.shared and looks_like_path:
+        if self.settings.shared and looks_like_local_path(name):
             raise ValueError("On this shared app a model is a Hugging Face Hub id (such as bert-base-uncased), "
                              "'bundled-minilm' or 'mlp'; folders on the server cannot be used.")
         return name
@@ -67,10 +65,20 @@ class Context:
         return path
 
     def loadable_runs(self, visitor: str | None, request: gr.Request | None) -> list[str]:
-        return [r.id for r in runs.list_runs(self.workspace(visitor, request)) if r.status in runs.SAVABLE_STATUSES]
+        return [r.id for r in runs.list_runs(self.workspace(visitor, request)) if r.status.has_weights]
 
 
 log = logging.getLogger("workbench.ui")
+
+
+def data_choice(state: dict[str, Any]) -> dict[str, Any]:
+    """The Data tab's choice (file and columns, kept in `Context.data`) as `DataSpec` fields."""
+    return {"path": state["path"], "text_column": state["text"], "label_column": state["label"],
+            "feature_columns": tuple(state["features"])}
+
+
+def data_spec(state: dict[str, Any]) -> DataSpec:
+    return DataSpec(**data_choice(state))
 
 
 def _as_user_error(error: Exception) -> gr.Error:

@@ -7,10 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import DataSpec
 from ..data import detect_columns, load_data, read_csv
 from . import render
-from .common import Context, user_errors
+from .common import Context, data_spec, user_errors
 
 EXAMPLE_CSV = Path(__file__).parent / "examples" / "reviews.csv"
 NO_TEXT = "(none)"
@@ -23,9 +22,7 @@ def _preview(table: Any) -> Any:
 
 
 def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
-    spec = DataSpec(path=state["path"], text_column=state["text"], label_column=state["label"],
-                    feature_columns=tuple(state["features"]))
-    data = load_data(spec)
+    data = load_data(data_spec(state))
     summary = data.summary()
     frame, warning = render.class_balance(summary)
     total = summary["train_rows"] + summary["validation_rows"]

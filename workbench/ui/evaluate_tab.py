@@ -18,8 +18,8 @@ def comparison_frame(ctx: Context, run_dir: Any, visitor: str | None, request: g
     """Finished runs on the same data file and labels, with their validation scores."""
     this = runs.read_run(run_dir)
     same = [r for r in runs.list_runs(ctx.workspace(visitor, request))
-            if r.data == this["data"]["source"] and r.status in runs.SAVABLE_STATUSES
-            and runs.read_run(r.path).get("labels") == this["labels"]]
+            if r.data == this.data.get("source") and r.status.has_weights
+            and runs.read_run(r.path).labels == this.labels]
     frame = render.runs_frame(same)
     return frame[["run", "model", "status", "accuracy", "macro-F1"]]
 

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from ..predict import Predictor
 from .common import Context, predictors, user_errors
 
 
@@ -22,6 +23,17 @@ def _feature_row(frame: Any, names: list[str]) -> list[float]:
         return [float(v) for v in row[:len(names)]]
     except (TypeError, ValueError):
         raise ValueError(f"Feature values must be numbers ({', '.join(names)}).") from None
+
+
+def label_probabilities(predictor: Predictor, text: str | None,
+                        row: list[float] | None) -> dict[str, float] | None:
+    """Each label's probability for a text (and a row of the numbers the model reads); None until there is input."""
+    names = predictor.feature_names
+    if not names and not (text or "").strip():
+        return None
+    if names and len(row or []) != len(names):
+        raise ValueError(f"Give {len(names)} feature values, for {', '.join(names)}.")
+    return predictor.predict(text or "", [row] if names else None).probabilities
 
 
 def create_predict_tab(ctx: Context) -> gr.Dropdown:
@@ -39,38 +51,27 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
             csv_button = gr.Button("Label the CSV")
         csv_out = gr.File(label="Labelled CSV (download)", interactive=False, height=140)
 
-    def probabilities(run_id: str | None, value: str | None, row: list[float] | None, visitor: str | None,
-                      request: gr.Request | None) -> dict[str, float] | None:
-        predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
-        names = list(predictor.columns.features) if predictor.kind == "mlp" else []
-        if not names and not (value or "").strip():
-            return None
-        if names and len(row or []) != len(names):
-            raise ValueError(f"Give {len(names)} feature values, for {', '.join(names)}.")
-        return predictor.predict(value or "", [row] if names else None).probabilities
-
     @user_errors
     def on_predict(run_id: str | None, value: str | None, frame: Any, visitor: str | None,
                    request: gr.Request) -> dict[str, float] | None:
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
-        names = list(predictor.columns.features) if predictor.kind == "mlp" else []
-        return probabilities(run_id, value, _feature_row(frame, names), visitor, request)
+        return label_probabilities(predictor, value, _feature_row(frame, predictor.feature_names))
 
     @user_errors
     def predict(run_id: str, text: str = "", features: list[float] | None = None,
                 request: gr.Request = None) -> dict[str, float] | None:
         """Label probabilities for one text (and, for an MLP run with numeric columns, its feature values)."""
-        return probabilities(run_id, text, features, None, request)
+        return label_probabilities(predictors.get(ctx.run_dir(run_id, None, request)), text, features)
 
     @user_errors
     def on_select_run(run_id: str | None, visitor: str | None, request: gr.Request) -> tuple:
         if not run_id:
             return gr.update(), gr.update(visible=False), None
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
-        names = list(predictor.columns.features) if predictor.kind == "mlp" else []
+        names = predictor.feature_names
         blank_row = pd.DataFrame([[0.0] * len(names)], columns=names) if names else None
         form = gr.update(visible=bool(names), value=blank_row)
-        return gr.update(visible=bool(predictor.columns.text)), form, None
+        return gr.update(visible=predictor.reads_text), form, None
 
     @user_errors
     def on_predict_csv(run_id: str | None, path: str | None = None, visitor: str | None = None,

@@ -7,90 +7,73 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ..events import precision_words
+from ..events import (Ended, Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped,
+                      describe_event, duration)
+from ..metrics import REPORT_METRICS
 
 TINY_CLASS = 10  # fewer rows than this in a class deserves a warning
 
 
-def progress_html(events: Sequence[dict[str, Any]], status: str, queue_position: int = 0) -> str:
+def progress_html(events: Sequence[Event], status: Status, queue_position: int = 0) -> str:
     """A progress bar with step/total, ETA and throughput, or the job's state in words."""
-    if status == "queued":
+    if status == Status.QUEUED:
         return _bar(0, f"Waiting in the queue: {queue_position} training{'s' if queue_position != 1 else ''} ahead. "
                        f"Only one training uses the device at a time.")
-    started = next((e for e in events if e["kind"] == "started"), None)
-    steps = [e for e in events if e["kind"] == "step"]
+    started = next((e for e in events if isinstance(e, Started)), None)
+    steps = [e for e in events if isinstance(e, Step)]
     if started is None:
-        return _bar(0, "Preparing the data and the model…" if status == "running" else f"Training {status}.")
-    total = (steps[-1]["total_steps"] if steps else started["total_steps"]) or 1  # a time budget may shorten it
-    done = steps[-1]["step"] if steps else 0
-    final = events[-1] if events[-1]["kind"] in ("finished", "stopped", "failed") else None
-    if final is not None:
-        early = f" (early stopping: the best epoch, {final.get('best_epoch')}, is kept)" if done < total else ""
-        words = {"finished": f"Finished: {done}/{total} steps in {final.get('elapsed_seconds', 0):.0f}s{early}.",
-                 "stopped": f"Stopped at step {final['step']}/{total}; what was trained is kept.",
-                 "failed": f"Failed: {final.get('error', '')}"}[final["kind"]]
-        return _bar(100 if final["kind"] == "finished" else 100 * done / total, words, final["kind"])
+        return _bar(0, "Preparing the data and the model…" if status == Status.RUNNING else f"Training {status}.")
+    total = (steps[-1].total_steps if steps else started.total_steps) or 1  # a time budget may shorten it
+    done = steps[-1].step if steps else 0
+    if isinstance(events[-1], Ended):
+        return _final_bar(events[-1], done, total)
     if not steps:
-        return _bar(0, f"Started {started['model']} on {started['device']}: 0/{total} steps.")
+        return _bar(0, f"Started {started.model} on {started.device}: 0/{total} steps.")
     last = steps[-1]
-    return _bar(100 * done / total, f"Step {done}/{total} · epoch {last['epoch']:.2f} · loss {last['loss']:.4f} · "
-                                    f"{last['samples_per_second']:.1f} rows/s · ETA {_duration(last['eta_seconds'])}")
+    return _bar(100 * done / total, f"Step {done}/{total} · epoch {last.epoch:.2f} · loss {last.loss:.4f} · "
+                                    f"{last.samples_per_second:.1f} rows/s · ETA {duration(last.eta_seconds)}")
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+def _final_bar(final: Finished | Stopped | Failed, done: int, total: int) -> str:
+    if isinstance(final, Finished):
+        early = f" (early stopping: the best epoch, {final.best_epoch}, is kept)" if done < total else ""
+        return _bar(100, f"Finished: {done}/{total} steps in {final.elapsed_seconds:.0f}s{early}.", final.status)
+    if isinstance(final, Stopped):
+        return _bar(100 * done / total, f"Stopped at step {final.step}/{total}; what was trained is kept.",
+                    final.status)
+    return _bar(100 * done / total, f"Failed: {final.error}", final.status)
 
 
-def _bar(percent: float, text: str, state: str = "running") -> str:
+def _bar(percent: float, text: str, state: str = Status.RUNNING) -> str:
     return (f'<div class="wb-progress wb-{state}"><div class="wb-track"><div class="wb-fill" '
             f'style="width:{max(0.0, min(100.0, percent)):.1f}%"></div></div>'
             f'<div class="wb-progress-text">{html.escape(text)}</div></div>')
 
 
-def loss_frame(events: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def loss_frame(events: Sequence[Event]) -> pd.DataFrame:
     """Train loss per logged step and validation loss per epoch, one frame for a line plot.
 
     Both series are always present (an empty one as a single blank point): Gradio's plot fixes its colour legend on
     the first frame it draws, so a series that first appears later would never be drawn."""
-    rows = [{"step": e["step"], "loss": e["loss"], "series": "train"} for e in events if e["kind"] == "step"]
-    rows += [{"step": e["step"], "loss": e["loss"], "series": "validation"} for e in events if e["kind"] == "evaluated"]
+    rows = [{"step": e.step, "loss": e.loss, "series": "train"} for e in events if isinstance(e, Step)]
+    rows += [{"step": e.step, "loss": e.loss, "series": "validation"} for e in events if isinstance(e, Evaluated)]
     present = {row["series"] for row in rows}
     rows += [{"step": 0, "loss": float("nan"), "series": s} for s in ("train", "validation") if s not in present]
     frame = pd.DataFrame(rows, columns=["step", "loss", "series"])
     return frame.astype({"step": "int64", "loss": "float64", "series": "object"})  # numeric axes
 
 
-def log_text(events: Sequence[dict[str, Any]], limit: int = 12) -> str:
+def log_text(events: Sequence[Event], limit: int = 12) -> str:
     """The run in a few lines: how it started and how long the time budget lets it run, always; then the latest
-    things that happened."""
-    head, lines = [], []
-    for e in events:
-        if e["kind"] == "started":
-            precision = precision_words(e["precision"])
-            length = f", max length {e['max_length']} tokens" if e.get("max_length") else ""
-            head.append(f"Started {e['model']} on {e['device']} ({precision}): {e['train_rows']} training rows, "
-                        f"{e['validation_rows']} validation rows, up to {e['total_steps']} steps{length}.")
-        elif e["kind"] == "planned":
-            head.append(f"Time budget {_duration(e['budget_seconds'])}: {e['total_steps']} steps "
-                        f"({e['epochs']:g} epochs) fit, at {e['seconds_per_step']:.2f}s a step.")
-        elif e["kind"] == "evaluated":
-            lines.append(f"Epoch {e['epoch']:.4g}: validation loss {e['loss']:.4f}, accuracy {e['accuracy']:.3f}, "
-                         f"macro-F1 {e['f1_macro']:.3f}{' (best so far)' if e['is_best'] else ''}")
-        elif e["kind"] == "finished":
-            m = e["metrics"]
-            lines.append(f"Finished in {e['elapsed_seconds']:.1f}s; best epoch {e['best_epoch']}: accuracy "
-                         f"{m.get('accuracy', 0):.3f}, macro-F1 {m.get('f1_macro', 0):.3f}.")
-        elif e["kind"] == "stopped":
-            lines.append(f"Stopped at step {e['step']} ({e['reason']}); the weights so far are saved.")
-        elif e["kind"] == "failed":
-            lines.append(f"Failed: {e['error']}")
+    things that happened (steps are the progress bar's, not the log's)."""
+    head = [describe_event(e) for e in events if isinstance(e, (Started, Planned))]
+    lines = [describe_event(e) for e in events if not isinstance(e, (Started, Planned, Step))]
     return "\n".join(head + lines[-(limit - len(head)):])
 
 
-def throughput_text(events: Sequence[dict[str, Any]]) -> str:
-    steps = [e for e in events if e["kind"] == "step"]
-    return f"{steps[-1]['samples_per_second']:.1f} rows/s" if steps else "–"
+def throughput_text(events: Sequence[Event]) -> str:
+    steps = [e for e in events if isinstance(e, Step)]
+    return f"{steps[-1].samples_per_second:.1f} rows/s" if steps else "–"
 
 
 def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
@@ -103,8 +86,7 @@ def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
 
 
 def metrics_frame(report: dict[str, Any]) -> pd.DataFrame:
-    names = ["accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "precision_weighted",
-             "recall_weighted"]
+    names = list(REPORT_METRICS)
     return pd.DataFrame({"metric": names, "value": [round(float(report[n]), 4) for n in names]})
 
 
@@ -150,7 +132,7 @@ def runs_frame(runs: Sequence[Any]) -> pd.DataFrame:
 
 
 def model_panel(description: dict[str, Any]) -> str:
-    """Markdown: the model's parts and their parameter counts, the way the article explains modules."""
+    """Markdown: the model's parts and their parameter counts, module by module."""
     lines = [f"**{description['title']}** — {description['total']:,} parameters", "", "| part | parameters |",
              "|---|---:|"]
     lines += [f"| {html.escape(part)} | {count:,} |" for part, count in description["parts"]]

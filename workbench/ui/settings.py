@@ -7,12 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..deployment import default_runs_dir, on_space
-
-
-def _flag(name: str) -> bool | None:
-    value = os.environ.get(name)
-    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+from ..deployment import default_runs_dir, env_flag, on_space
 
 
 @dataclass(frozen=True)
@@ -24,7 +19,7 @@ class AppSettings:
 
     @classmethod
     def from_env(cls) -> "AppSettings":
-        shared = _flag("WORKBENCH_SHARED")
+        shared = env_flag("WORKBENCH_SHARED")
         return cls(
             runs_dir=default_runs_dir(),
             shared=on_space() if shared is None else shared,

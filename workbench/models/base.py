@@ -1,0 +1,67 @@
+"""What every model family provides, so that training, prediction, the CLI and the app never ask which family
+they hold: `ModelFamily` (defaults, build, load, describe, what it can be shared as), the `ModelBundle` a build
+returns for training, and the `Scorer` a load returns for prediction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from ..devices import parameter_count  # noqa: F401  (re-exported: the families count their parameters with it)
+
+
+@dataclass
+class ModelBundle:
+    """A model ready to train: the module, loaders that yield dicts of tensors it takes as keyword arguments, and
+    a `save` that writes the weights (and whatever loading needs) into a run folder."""
+    model: nn.Module
+    train_loader: DataLoader
+    eval_loader: DataLoader
+    save: Callable[[nn.Module, Path], None]
+    name: str
+    info: dict[str, Any]  # recorded in the run (e.g. max_length, parameter count)
+
+
+@dataclass(frozen=True)
+class FamilyDefaults:
+    """The settings a family trains with when they are left on auto. The epochs are an upper bound (the time budget
+    and early stopping end runs sooner); on small data they grow until the run takes at least `min_steps` steps."""
+    epochs: int
+    batch_size: int
+    patience: int
+    min_steps: int
+
+
+class Scorer(Protocol):
+    """A saved model loaded for prediction."""
+
+    def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
+        """One row of label probabilities per text (and row of numbers)."""
+
+
+class ModelFamily(Protocol):
+    """One kind of model. A family is registered in `models/__init__.py`; nothing else names it."""
+
+    kind: str  # recorded in run.json as model.kind
+    title: str  # the family's name for people
+    defaults: FamilyDefaults
+    needs_text: bool  # it reads the text column, so a CSV without one cannot train it
+    reads_features: bool  # it reads the numeric feature columns
+    is_transformers_model: bool  # its run folder loads with transformers.pipeline and can be pushed to the Hub
+
+    def owns(self, model_name: str) -> bool:
+        """Whether a model name (as typed in --model or the Train tab) belongs to this family."""
+
+    def default_lr(self, parameters: int) -> float: ...
+
+    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator,
+              on_gpu: bool) -> ModelBundle: ...
+
+    def load(self, run_dir: Path) -> Scorer: ...
+
+    def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
+        """The model's parts and their parameter counts, for the data (or an example when there is none yet)."""
