@@ -1,6 +1,7 @@
 """Recall, computed with scikit-learn's `recall_score`.
 A local copy of the Hub's `evaluate-metric/recall` so the workbench can load it with no network;
-unlike the Hub module it defaults to macro averaging, which suits multi-class labels."""
+unlike the Hub module it defaults to macro averaging, which suits multi-class labels. Like the Hub module,
+config_name="multilabel" takes 0/1 indicator rows (one entry per label) instead of label ids."""
 
 import datasets
 import evaluate
@@ -9,11 +10,15 @@ from sklearn.metrics import recall_score
 _DESCRIPTION = "Recall is the fraction of actual positives that are found: TP / (TP + FN)."
 
 _KWARGS_DESCRIPTION = """
+Load with config_name="multilabel" to score multi-label rows instead of single label ids.
 Args:
-    predictions (list of int): predicted label ids.
-    references (list of int): true label ids.
-    labels (list of int, optional): the label ids to score, and their order when average=None.
-    average (str or None, default "macro"): "macro", "micro", "weighted", "binary", or None for one score per class.
+    predictions (list of int, or list of list of int with "multilabel"): predicted label ids, or one 0/1
+        indicator row per example (one entry per label).
+    references (list of int, or list of list of int with "multilabel"): true label ids, or indicator rows.
+    labels (list of int, optional): the label ids (multilabel: column indices) to score, and their order when
+        average=None.
+    average (str or None, default "macro"): "macro", "micro", "weighted", "binary", "samples" (multilabel only:
+        the mean over rows of each row's score), or None for one score per class.
     zero_division (0 or 1, default 0): the score for a class with no predicted (or true) examples.
 Returns:
     recall (float, or list of float when average=None): between 0 and 1, higher is better.
@@ -37,7 +42,12 @@ class Recall(evaluate.Metric):
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=datasets.Features(
-                {"predictions": datasets.Value("int32"), "references": datasets.Value("int32")}
+                {
+                    "predictions": datasets.Sequence(datasets.Value("int32")),
+                    "references": datasets.Sequence(datasets.Value("int32")),
+                }
+                if self.config_name == "multilabel"
+                else {"predictions": datasets.Value("int32"), "references": datasets.Value("int32")}
             ),
             reference_urls=["https://scikit-learn.org/stable/modules/generated/sklearn.metrics.recall_score.html"],
         )
