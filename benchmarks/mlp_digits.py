@@ -3,6 +3,7 @@ the same stratified 75/25 split, alternating runs in one process; wall time incl
 
     python benchmarks/mlp_digits.py [REPEATS]
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,9 +12,8 @@ import tempfile
 from pathlib import Path
 
 import common  # noqa: F401  (offline settings first)
-from common import arg, report, timed
-
 import numpy as np
+from common import arg, report, timed
 from sklearn.datasets import load_digits
 from sklearn.neural_network import MLPClassifier
 
@@ -41,17 +41,24 @@ def main() -> None:
         list(train(TrainConfig(model="mlp", epochs=1, output=folder), data))  # warm up (imports, metric modules)
         ours, theirs = [], []
         for seed in range(repeats):
-            seconds, events = timed(lambda: list(train(TrainConfig(model="mlp", seed=seed, output=folder), data)))
+            config = TrainConfig(model="mlp", seed=seed, output=folder)
+            seconds, events = timed(lambda config=config: list(train(config, data)))
             ours.append((seconds, events[-1].metrics["accuracy"]))
             classifier = MLPClassifier(hidden_layer_sizes=(256,), random_state=seed)
-            seconds, fitted = timed(lambda: classifier.fit(x_train, y_train))
+            seconds, fitted = timed(lambda classifier=classifier: classifier.fit(x_train, y_train))
             theirs.append((seconds, fitted.score(x_test, y_test)))
     median = lambda pairs, i: statistics.median(p[i] for p in pairs)  # noqa: E731
-    report("mlp_digits", split="stratified 75/25", repeats=repeats,
-           accuracy_ours=round(median(ours, 1), 4), accuracy_sklearn=round(median(theirs, 1), 4),
-           seconds_ours=round(median(ours, 0), 2), seconds_sklearn=round(median(theirs, 0), 2),
-           speed_ratio=round(median(theirs, 0) / median(ours, 0), 2),
-           note="ours keeps the epoch with the best macro-F1 on the same held-back 25%")
+    report(
+        "mlp_digits",
+        split="stratified 75/25",
+        repeats=repeats,
+        accuracy_ours=round(median(ours, 1), 4),
+        accuracy_sklearn=round(median(theirs, 1), 4),
+        seconds_ours=round(median(ours, 0), 2),
+        seconds_sklearn=round(median(theirs, 0), 2),
+        speed_ratio=round(median(theirs, 0) / median(ours, 0), 2),
+        note="ours keeps the epoch with the best macro-F1 on the same held-back 25%",
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ text-classification pipeline, on the same fine-tuned run folder and the same tex
 Prints single-text median latency and batch throughput for both, and the ratios. Without a CSV it uses the example
 reviews (repeated to 540 texts) and first fine-tunes the bundled BERT on them for one epoch to get a run folder.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import common  # noqa: F401  (offline settings first)
 from common import EXAMPLE_CSV, arg, median_seconds, read_texts, report, timed
-
 from transformers import pipeline
 
 from workbench.config import DataSpec, TrainConfig
@@ -33,7 +33,7 @@ def fine_tuned_run(csv_path: Path, text_column: str, folder: str) -> Path:
 def main() -> None:
     csv_path, column = Path(arg(1, str(EXAMPLE_CSV))), arg(2, "review")
     texts = read_texts(csv_path, column)
-    texts = (texts * (540 // len(texts) + 1))[:max(540, len(texts))] if len(texts) < 540 else texts[:2000]
+    texts = (texts * (540 // len(texts) + 1))[: max(540, len(texts))] if len(texts) < 540 else texts[:2000]
     with tempfile.TemporaryDirectory() as folder:
         run_dir = fine_tuned_run(csv_path, column, folder)
         ours = Predictor.load(run_dir)
@@ -46,12 +46,18 @@ def main() -> None:
         batch_ours, predicted = timed(lambda: ours.predict(texts))
         batch_theirs, piped = timed(lambda: theirs(texts, batch_size=BATCH, truncation=True))
         agree = sum(p.label == q["label"] for p, q in zip(predicted, piped)) / len(texts)
-    report("predict_speed", texts=len(texts), batch_size=BATCH,
-           single_ms_ours=round(single_ours * 1000, 2), single_ms_pipeline=round(single_theirs * 1000, 2),
-           single_latency_ratio=round(single_theirs / single_ours, 2),
-           batch_texts_per_s_ours=round(len(texts) / batch_ours, 1),
-           batch_texts_per_s_pipeline=round(len(texts) / batch_theirs, 1),
-           batch_throughput_ratio=round(batch_theirs / batch_ours, 2), same_labels=round(agree, 4))
+    report(
+        "predict_speed",
+        texts=len(texts),
+        batch_size=BATCH,
+        single_ms_ours=round(single_ours * 1000, 2),
+        single_ms_pipeline=round(single_theirs * 1000, 2),
+        single_latency_ratio=round(single_theirs / single_ours, 2),
+        batch_texts_per_s_ours=round(len(texts) / batch_ours, 1),
+        batch_texts_per_s_pipeline=round(len(texts) / batch_theirs, 1),
+        batch_throughput_ratio=round(batch_theirs / batch_ours, 2),
+        same_labels=round(agree, 4),
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ bf16 autocast), to see whether bf16 costs quality; --trainer: transformers `Trai
 (lr 5e-5, 3 epochs, batch 16, max length 128) on the same bundled BERT. Prints one JSON line with macro-F1,
 accuracy and seconds for each, and our macro-F1 over each peer's.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,7 +21,6 @@ from pathlib import Path
 import common  # noqa: F401  (offline settings first)
 from common import report, timed
 from drug_reviews import write_csvs
-
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
@@ -43,8 +43,10 @@ def read(path: Path) -> tuple[list[str], list[str]]:
 
 
 def scores(truth: list[str], predicted: list[str]) -> dict[str, float]:
-    return {"f1_macro": round(f1_score(truth, predicted, average="macro"), 4),
-            "accuracy": round(accuracy_score(truth, predicted), 4)}
+    return {
+        "f1_macro": round(f1_score(truth, predicted, average="macro"), 4),
+        "accuracy": round(accuracy_score(truth, predicted), 4),
+    }
 
 
 def workbench_split(train_csv: Path) -> tuple[list[str], list[str]]:
@@ -57,8 +59,10 @@ def tfidf_logistic(train_csv: Path, test_csv: Path, same_rows_as_workbench: bool
     (x, y), (x_test, y_test) = read(train_csv), read(test_csv)
     if same_rows_as_workbench:
         x, y = workbench_split(train_csv)
-    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                          LogisticRegression(class_weight="balanced", max_iter=2000))
+    model = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        LogisticRegression(class_weight="balanced", max_iter=2000),
+    )
     seconds, _ = timed(lambda: model.fit(x, y))
     return {**scores(y_test, list(model.predict(x_test))), "seconds": round(seconds, 1)}
 
@@ -68,16 +72,25 @@ def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16
     config = TrainConfig(model=model, output=folder, cpu_bf16=cpu_bf16)
     seconds, events = timed(lambda: list(train(config, data)))
     report_ = evaluate_run(events[0].run_dir, test_csv)
-    return {"f1_macro": round(report_["f1_macro"], 4), "accuracy": round(report_["accuracy"], 4),
-            "seconds": round(seconds, 1), "steps": events[-1].step}
+    return {
+        "f1_macro": round(report_["f1_macro"], 4),
+        "accuracy": round(report_["accuracy"], 4),
+        "seconds": round(seconds, 1),
+        "steps": events[-1].step,
+    }
 
 
 def trainer_defaults(train_csv: Path, test_csv: Path, folder: str) -> dict:
     """The standard route as most tutorials set it up."""
     import datasets
     import numpy as np
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
     from workbench.models.bert import bundled_model_path
 
@@ -86,11 +99,24 @@ def trainer_defaults(train_csv: Path, test_csv: Path, folder: str) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     model = AutoModelForSequenceClassification.from_pretrained(bundled_model_path(), num_labels=len(names))
     encode = lambda texts, labels: datasets.Dataset.from_dict(  # noqa: E731
-        {**tokenizer(texts, truncation=True, max_length=128), "labels": [names.index(v) for v in labels]})
-    args = TrainingArguments(output_dir=folder, learning_rate=5e-5, num_train_epochs=3,
-                             per_device_train_batch_size=16, save_strategy="no", report_to=[], seed=42)
-    trainer = Trainer(model=model, args=args, train_dataset=encode(x, y), processing_class=tokenizer,
-                      data_collator=DataCollatorWithPadding(tokenizer))
+        {**tokenizer(texts, truncation=True, max_length=128), "labels": [names.index(v) for v in labels]}
+    )
+    args = TrainingArguments(
+        output_dir=folder,
+        learning_rate=5e-5,
+        num_train_epochs=3,
+        per_device_train_batch_size=16,
+        save_strategy="no",
+        report_to=[],
+        seed=42,
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=encode(x, y),
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+    )
     seconds, _ = timed(trainer.train)
     logits = trainer.predict(encode(x_test, y_test)).predictions
     return {**scores(y_test, [names[i] for i in np.argmax(logits, -1)]), "seconds": round(seconds, 1)}
@@ -98,8 +124,10 @@ def trainer_defaults(train_csv: Path, test_csv: Path, folder: str) -> dict:
 
 def main() -> None:
     train_csv, test_csv = write_csvs(DATA)
-    results = {"tfidf_logistic": tfidf_logistic(train_csv, test_csv),
-               "tfidf_logistic_480_rows": tfidf_logistic(train_csv, test_csv, same_rows_as_workbench=True)}
+    results = {
+        "tfidf_logistic": tfidf_logistic(train_csv, test_csv),
+        "tfidf_logistic_480_rows": tfidf_logistic(train_csv, test_csv, same_rows_as_workbench=True),
+    }
     with tempfile.TemporaryDirectory() as folder:
         results["workbench_mlp"] = workbench("mlp", train_csv, test_csv, folder)
         if "--bert" in sys.argv:
@@ -108,9 +136,13 @@ def main() -> None:
             results["workbench_bert_fp32"] = workbench("bundled-minilm", train_csv, test_csv, folder, cpu_bf16=False)
         if "--trainer" in sys.argv:
             results["trainer_defaults"] = trainer_defaults(train_csv, test_csv, folder)
-    ratios = {f"f1_{ours}_over_{peer}": round(results[ours]["f1_macro"] / max(result["f1_macro"], 1e-9), 2)
-              for ours in ("workbench_bert", "workbench_mlp") if ours in results
-              for peer, result in results.items() if not peer.startswith("workbench")}
+    ratios = {
+        f"f1_{ours}_over_{peer}": round(results[ours]["f1_macro"] / max(result["f1_macro"], 1e-9), 2)
+        for ours in ("workbench_bert", "workbench_mlp")
+        if ours in results
+        for peer, result in results.items()
+        if not peer.startswith("workbench")
+    }
     report("quality_drug_reviews", train_rows=600, test_rows=379, **results, **ratios)
 
 

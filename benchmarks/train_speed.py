@@ -8,6 +8,7 @@ length-grouped batches and the gain from bf16 show separately: `ours_fp32` vs `t
 
     python benchmarks/train_speed.py [ROWS] [ROUNDS]
 """
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ def rows_csv(rows: int, folder: Path) -> Path:
     table = list(csv.reader(io.StringIO("".join(lines))))
     path = folder / "rows.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(table[:rows + 1])
+        csv.writer(handle).writerows(table[: rows + 1])
     return path
 
 
@@ -46,8 +47,15 @@ def run_ours(csv_path: Path, folder: str, bf16: bool = True) -> float:
 
     # the loop's own validation is kept tiny so that the timing is of training
     data = load_data(DataSpec(str(csv_path), text_column="text", label_column="label", validation_fraction=0.05))
-    config = TrainConfig(model="bundled-minilm", epochs=1, batch_size=BATCH, max_length=MAX_LENGTH, patience=0,
-                         cpu_bf16=bf16, output=folder)
+    config = TrainConfig(
+        model="bundled-minilm",
+        epochs=1,
+        batch_size=BATCH,
+        max_length=MAX_LENGTH,
+        patience=0,
+        cpu_bf16=bf16,
+        output=folder,
+    )
     steps = [e for e in train(config, data) if e.kind == "step"]
     return steps[-1].samples_per_second
 
@@ -56,32 +64,57 @@ def run_trainer(csv_path: Path, folder: str, bf16: bool = False) -> float:
     import csv
 
     import datasets
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
     from workbench.models.bert import bundled_model_path
 
     with csv_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     names = sorted({r["label"] for r in rows})
-    rows = rows[:int(len(rows) * 0.95)]  # the same training rows count as ours
+    rows = rows[: int(len(rows) * 0.95)]  # the same training rows count as ours
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     model = AutoModelForSequenceClassification.from_pretrained(bundled_model_path(), num_labels=len(names))
-    encoded = datasets.Dataset.from_dict({**tokenizer([r["text"] for r in rows], truncation=True,
-                                                      max_length=MAX_LENGTH),
-                                          "labels": [names.index(r["label"]) for r in rows]})
-    args = TrainingArguments(output_dir=folder, num_train_epochs=1, per_device_train_batch_size=BATCH,
-                             learning_rate=1e-4, save_strategy="no", report_to=[], seed=42, bf16=bf16,
-                             use_cpu=True)
-    trainer = Trainer(model=model, args=args, train_dataset=encoded, processing_class=tokenizer,
-                      data_collator=DataCollatorWithPadding(tokenizer))
+    encoded = datasets.Dataset.from_dict(
+        {
+            **tokenizer([r["text"] for r in rows], truncation=True, max_length=MAX_LENGTH),
+            "labels": [names.index(r["label"]) for r in rows],
+        }
+    )
+    args = TrainingArguments(
+        output_dir=folder,
+        num_train_epochs=1,
+        per_device_train_batch_size=BATCH,
+        learning_rate=1e-4,
+        save_strategy="no",
+        report_to=[],
+        seed=42,
+        bf16=bf16,
+        use_cpu=True,
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=encoded,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+    )
     start = time.perf_counter()
     trainer.train()
     return len(rows) / (time.perf_counter() - start)
 
 
-SIDES = {"ours": lambda c, f: run_ours(c, f), "ours_fp32": lambda c, f: run_ours(c, f, bf16=False),
-         "trainer": lambda c, f: run_trainer(c, f), "trainer_bf16": lambda c, f: run_trainer(c, f, bf16=True)}
+SIDES = {
+    "ours": lambda c, f: run_ours(c, f),
+    "ours_fp32": lambda c, f: run_ours(c, f, bf16=False),
+    "trainer": lambda c, f: run_trainer(c, f),
+    "trainer_bf16": lambda c, f: run_trainer(c, f, bf16=True),
+}
 
 
 def child(side: str, csv_path: Path) -> None:
@@ -98,17 +131,31 @@ def main() -> None:
         csv_path = rows_csv(rows, Path(folder))
         for _ in range(rounds):
             for side in ("trainer", "ours", "trainer_bf16", "ours_fp32"):
-                out = subprocess.run([sys.executable, __file__, "--child", side, str(csv_path)], check=True,
-                                     capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                out = (
+                    subprocess.run(
+                        [sys.executable, __file__, "--child", side, str(csv_path)],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    )
+                    .stdout.strip()
+                    .splitlines()[-1]
+                )
                 results[side].append(json.loads(out))
     best = {side: max(r["rows_per_s"] for r in runs) for side, runs in results.items()}
     peak = {side: max(r["peak_mib"] for r in runs) for side, runs in results.items()}
-    report("train_speed", rows=rows, batch_size=BATCH, max_length=MAX_LENGTH, rounds=rounds,
-           rows_per_s={side: round(rate, 2) for side, rate in best.items()},
-           peak_mib={side: round(mib) for side, mib in peak.items()},
-           throughput_ratio=round(best["ours"] / best["trainer"], 2),
-           ratio_both_fp32=round(best["ours_fp32"] / best["trainer"], 2),
-           ratio_both_bf16=round(best["ours"] / best["trainer_bf16"], 2))
+    report(
+        "train_speed",
+        rows=rows,
+        batch_size=BATCH,
+        max_length=MAX_LENGTH,
+        rounds=rounds,
+        rows_per_s={side: round(rate, 2) for side, rate in best.items()},
+        peak_mib={side: round(mib) for side, mib in peak.items()},
+        throughput_ratio=round(best["ours"] / best["trainer"], 2),
+        ratio_both_fp32=round(best["ours_fp32"] / best["trainer"], 2),
+        ratio_both_bf16=round(best["ours"] / best["trainer_bf16"], 2),
+    )
 
 
 if __name__ == "__main__":

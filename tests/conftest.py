@@ -12,7 +12,6 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 from pathlib import Path
 
 import pytest
-
 from engine_helpers import VOCAB, run_to_end, write_digits_csv, write_sentiment_csv
 
 
@@ -27,8 +26,14 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     # transformers 5 silently ignores `vocab_file=` here (every word becomes [UNK]); `vocab=` takes the file.
     tokenizer = BertTokenizerFast(vocab=str(vocab_file))
     assert tokenizer.unk_token_id not in tokenizer("Great film")["input_ids"], "the tiny vocabulary did not load"
-    config = BertConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -77,7 +82,13 @@ def bert_text_run(tmp_path_factory, tiny_bert_dir, text_data):
     """(events, run folder) of the tiny random BERT fine-tuned on the sentiment CSV."""
     from workbench.config import TrainConfig
 
-    config = TrainConfig(model=str(tiny_bert_dir), epochs=8, lr=5e-3, batch_size=8, patience=0,
-                         output=str(tmp_path_factory.mktemp("runs")))
+    config = TrainConfig(
+        model=str(tiny_bert_dir),
+        epochs=8,
+        lr=5e-3,
+        batch_size=8,
+        patience=0,
+        output=str(tmp_path_factory.mktemp("runs")),
+    )
     events = run_to_end(config, text_data)
     return events, Path(events[0].run_dir)

@@ -1,5 +1,6 @@
 """The GPU benchmark runs where no GPU is: a tiny model on the CPU through both sides, so that the one short run a
 GPU session gets is not spent finding a bug in the script."""
+
 import json
 import subprocess
 import sys
@@ -9,8 +10,17 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def test_gpu_mfu_script_measures_both_sides_on_a_tiny_model():
-    command = [sys.executable, str(BENCHMARKS / "gpu_mfu.py"), "--tiny", "--rows", "96", "--batch", "8",
-               "--length", "16"]
+    command = [
+        sys.executable,
+        str(BENCHMARKS / "gpu_mfu.py"),
+        "--tiny",
+        "--rows",
+        "96",
+        "--batch",
+        "8",
+        "--length",
+        "16",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
 
     assert done.returncode == 0, done.stderr[-2000:]

@@ -10,15 +10,20 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from engine_helpers import write_digits_csv
 
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "workbench", *map(str, args)], cwd=cwd, env=OFFLINE_ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench", *map(str, args)],
+        cwd=cwd,
+        env=OFFLINE_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
@@ -60,8 +65,9 @@ def cli_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(cli_dir) -> tuple[subprocess.CompletedProcess, dict]:
-    result = workbench("train", "--data", "digits.csv", "--model", "mlp", "--epochs", "3", "--output", "runs",
-                       cwd=cli_dir)
+    result = workbench(
+        "train", "--data", "digits.csv", "--model", "mlp", "--epochs", "3", "--output", "runs", cwd=cli_dir
+    )
     return result, last_json(result)
 
 
@@ -79,8 +85,17 @@ def uses_of_the_run(trained, cli_dir) -> dict[str, subprocess.CompletedProcess]:
 @pytest.fixture(scope="module")
 def mistakes(cli_dir) -> dict[str, subprocess.CompletedProcess]:
     commands = {
-        "misspelled_label": ("train", "--data", "digits.csv", "--label-column", "digt", "--model", "mlp",
-                             "--output", "runs-misspelled"),
+        "misspelled_label": (
+            "train",
+            "--data",
+            "digits.csv",
+            "--label-column",
+            "digt",
+            "--model",
+            "mlp",
+            "--output",
+            "runs-misspelled",
+        ),
         "empty_file": ("train", "--data", "empty.csv", "--output", "runs-empty"),
         "bert_on_numbers": ("train", "--data", "digits.csv", "--model", "bundled-minilm", "--output", "runs-bert"),
         "missing_run": ("predict", "--run", "runs/nothing-here", "--text", "hello"),
@@ -107,8 +122,15 @@ def test_evaluate_prints_the_full_report(uses_of_the_run):
 
     assert result.returncode == 0, result.stderr
     report = last_json(result)
-    assert set(report) >= {"accuracy", "f1_macro", "precision_macro", "recall_macro", "per_class",
-                           "confusion_matrix", "labels"}
+    assert set(report) >= {
+        "accuracy",
+        "f1_macro",
+        "precision_macro",
+        "recall_macro",
+        "per_class",
+        "confusion_matrix",
+        "labels",
+    }
     assert report["labels"] == [str(d) for d in range(10)]
     assert report["n"] == 400
     assert sum(map(sum, report["confusion_matrix"])) == 400

@@ -35,12 +35,23 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
 def cli_results(corpus, tmp_path_factory) -> tuple[dict, Path]:
     """`python -m workbench train --data F --model mlp --epochs 1` for every file, in one process."""
     folder = tmp_path_factory.mktemp("cli-corpus")
-    commands = {name: ["train", "--data", str(path), "--model", "mlp", "--epochs", "1",
-                       "--output", str(folder / "runs" / name)]
-                for name, path in corpus.items() if name not in TRAINED_SEPARATELY}
+    commands = {
+        name: ["train", "--data", str(path), "--model", "mlp", "--epochs", "1", "--output", str(folder / "runs" / name)]
+        for name, path in corpus.items()
+        if name not in TRAINED_SEPARATELY
+    }
     (folder / "commands.json").write_text(json.dumps(commands))
-    subprocess.run([sys.executable, str(ROOT / "tests" / "corpus" / "run_cli.py"), folder / "commands.json",
-                    folder / "results.json"], env=OFFLINE_ENV, check=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "corpus" / "run_cli.py"),
+            folder / "commands.json",
+            folder / "results.json",
+        ],
+        env=OFFLINE_ENV,
+        check=True,
+        timeout=600,
+    )
     return json.loads((folder / "results.json").read_text()), folder / "runs"
 
 
@@ -83,9 +94,26 @@ def _is_number(text: str) -> bool:
 
 
 def test_100k_rows_start_training_and_ctrl_c_leaves_an_interrupted_run(corpus, tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "workbench", "train", "--data", str(corpus["rows_100k.csv"]),
-                                "--model", "mlp", "--epochs", "1", "--output", str(tmp_path)],
-                               env=OFFLINE_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "train",
+            "--data",
+            str(corpus["rows_100k.csv"]),
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--output",
+            str(tmp_path),
+        ],
+        env=OFFLINE_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     began = time.monotonic()
     started = process.stdout.readline()  # "Started mlp on cpu (...): 80000 training rows, ..." once all is ready
     ready = time.monotonic() - began

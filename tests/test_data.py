@@ -30,9 +30,7 @@ def labelled_rows(labels_and_counts: dict[str, int]) -> str:
 
 
 def test_bom_semicolons_multiline_cell_and_spaced_header(tmp_path):
-    content = (' Review Text ;  label \n'
-               '"first line\nsecond line; still the same cell";pos\n'
-               'plain review;neg\n')
+    content = ' Review Text ;  label \n"first line\nsecond line; still the same cell";pos\nplain review;neg\n'
     path = write_bytes(tmp_path / "excel.csv", b"\xef\xbb\xbf" + content.encode("utf-8"))
 
     fmt = sniff_csv(path)
@@ -58,8 +56,9 @@ def test_tab_delimited(tmp_path):
 
 
 def test_latin1_file_reads_accents(tmp_path):
-    path = write_text(tmp_path / "latin.csv", "text,label\nun café très agréable,pos\nune soirée ratée,neg\n",
-                      encoding="latin-1")
+    path = write_text(
+        tmp_path / "latin.csv", "text,label\nun café très agréable,pos\nune soirée ratée,neg\n", encoding="latin-1"
+    )
 
     table = read_csv(path)
 
@@ -85,14 +84,17 @@ def test_duplicate_and_blank_header_names_are_made_unique(tmp_path):
     assert table["score_2"] == ["2", "5"]  # the second column's values, not the first's again
 
 
-@pytest.mark.parametrize("name, content, expected", [
-    ("empty.csv", b"", "empty"),
-    ("blank.csv", b"  \n\n", "empty"),
-    ("header.csv", b"text,label\n", "no data rows"),
-    ("blank-rows.csv", b"text,label\n\n,\n", "no data rows"),
-    ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10", "binary file, not a CSV"),
-    ("book.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + b"\x00" * 30, "zip or Excel workbook"),
-])
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("empty.csv", b"", "empty"),
+        ("blank.csv", b"  \n\n", "empty"),
+        ("header.csv", b"text,label\n", "no data rows"),
+        ("blank-rows.csv", b"text,label\n\n,\n", "no data rows"),
+        ("picture.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10", "binary file, not a CSV"),
+        ("book.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + b"\x00" * 30, "zip or Excel workbook"),
+    ],
+)
 def test_unreadable_files_get_a_clear_sentence(tmp_path, name, content, expected):
     path = write_bytes(tmp_path / name, content)
 
@@ -146,9 +148,13 @@ def test_detects_digits_features(digits_csv):
 
 
 def test_overrides_match_names_case_insensitively(tmp_path):
-    path = write_text(tmp_path / "two.csv", "Title,Body,Rating,Verdict\n"
-                      + "".join(f"short {i},a much longer body text number {i},{i % 5},{'ok' if i % 2 else 'bad'}\n"
-                                for i in range(20)))
+    path = write_text(
+        tmp_path / "two.csv",
+        "Title,Body,Rating,Verdict\n"
+        + "".join(
+            f"short {i},a much longer body text number {i},{i % 5},{'ok' if i % 2 else 'bad'}\n" for i in range(20)
+        ),
+    )
     table = read_csv(path)
 
     columns = detect_columns(table, text=" title ", label="VERDICT", features=["rating"])

@@ -10,8 +10,15 @@ import pytest
 
 from workbench import deployment
 
-DEPLOYMENT_VARIABLES = ("SPACE_ID", "SYSTEM", "WORKBENCH_SHARED", "WORKBENCH_STORAGE", "WORKBENCH_RUNS_DIR",
-                        "WORKBENCH_MAX_UPLOAD_MB", "WORKBENCH_MAX_ROWS")
+DEPLOYMENT_VARIABLES = (
+    "SPACE_ID",
+    "SYSTEM",
+    "WORKBENCH_SHARED",
+    "WORKBENCH_STORAGE",
+    "WORKBENCH_RUNS_DIR",
+    "WORKBENCH_MAX_UPLOAD_MB",
+    "WORKBENCH_MAX_ROWS",
+)
 
 
 @pytest.fixture
@@ -107,8 +114,11 @@ def test_the_app_entry_point_sets_the_cache_before_gradio_is_imported():
 def train_one_job(manager, digits_csv, tmp_path) -> dict:
     from workbench.config import DataSpec, TrainConfig
 
-    job = manager.submit("someone", DataSpec(path=str(digits_csv)),
-                         TrainConfig(model="mlp", epochs=1, patience=0, output=str(tmp_path / "runs")))
+    job = manager.submit(
+        "someone",
+        DataSpec(path=str(digits_csv)),
+        TrainConfig(model="mlp", epochs=1, patience=0, output=str(tmp_path / "runs")),
+    )
     assert job.done.wait(120)
     return job
 
@@ -132,7 +142,9 @@ def test_with_spaces_the_training_is_the_gpu_function(monkeypatch, digits_csv, t
             def on_gpu(*args, **kwargs):
                 calls.append(duration)
                 yield from function(*args, **kwargs)
+
             return on_gpu
+
         return decorate
 
     monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))

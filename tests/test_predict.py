@@ -44,8 +44,16 @@ def test_a_list_predicts_the_same_as_each_text_alone(bert_predictor):
     for batched, single in zip(together, alone):
         assert batched.probabilities == pytest.approx(single.probabilities, abs=1e-5)
     # the texts differ in length and sentiment, so a mix-up of the order could not go unnoticed
-    assert [p.label for p in together] == ["negative", "positive", "negative", "positive",
-                                           "negative", "positive", "negative", "positive"]
+    assert [p.label for p in together] == [
+        "negative",
+        "positive",
+        "negative",
+        "positive",
+        "negative",
+        "positive",
+        "negative",
+        "positive",
+    ]
 
 
 def test_a_prediction_holds_a_distribution_over_the_labels(bert_predictor):
@@ -56,8 +64,11 @@ def test_a_prediction_holds_a_distribution_over_the_labels(bert_predictor):
     assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
     assert prediction.score == max(prediction.probabilities.values())
     assert prediction.probabilities[prediction.label] == prediction.score
-    assert prediction.to_dict() == {"label": prediction.label, "score": prediction.score,
-                                    "probabilities": prediction.probabilities}
+    assert prediction.to_dict() == {
+        "label": prediction.label,
+        "score": prediction.score,
+        "probabilities": prediction.probabilities,
+    }
 
 
 def test_empty_list_predicts_nothing(bert_predictor):
@@ -114,14 +125,14 @@ def test_predict_csv_neutralises_formulas_but_keeps_numbers(bert_predictor, tmp_
     with source.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["review", "note", "amount"])
-        writer.writerow(["=HYPERLINK(\"http://evil\",\"great\")", "+cmd|' /C calc'!A0", "-1.5"])
+        writer.writerow(['=HYPERLINK("http://evil","great")', "+cmd|' /C calc'!A0", "-1.5"])
         writer.writerow(["great fun", "@SUM(A1:A9)", "-2+3"])
         writer.writerow(["awful boring mess", "plain", "42"])
 
     bert_predictor.predict_csv(source, tmp_path / "out.csv")
 
     _, rows = read_csv_rows(tmp_path / "out.csv")
-    assert rows[0]["review"] == "'=HYPERLINK(\"http://evil\",\"great\")"
+    assert rows[0]["review"] == '\'=HYPERLINK("http://evil","great")'
     assert rows[0]["note"] == "'+cmd|' /C calc'!A0"
     assert rows[0]["amount"] == "-1.5"  # a negative number is data
     assert rows[1]["note"] == "'@SUM(A1:A9)"
@@ -129,9 +140,21 @@ def test_predict_csv_neutralises_formulas_but_keeps_numbers(bert_predictor, tmp_
     assert (rows[2]["note"], rows[2]["amount"]) == ("plain", "42")
 
 
-@pytest.mark.parametrize("cell, expected", [
-    ("=1+1", "'=1+1"), ("+1", "+1"), ("-1.5", "-1.5"), ("-", "'-"), ("@x", "'@x"), ("\tx", "'\tx"),
-    ("\r=1", "'\r=1"), ("plain", "plain"), ("a=b", "a=b"), (None, ""), (3, "3"),
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "+1"),
+        ("-1.5", "-1.5"),
+        ("-", "'-"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\r=1", "'\r=1"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        (None, ""),
+        (3, "3"),
+    ],
+)
 def test_neutralise_formula(cell, expected):
     assert neutralise_formula(cell) == expected

@@ -101,6 +101,7 @@ def test_an_unexpected_error_reaches_the_visitor_as_one_sentence(caplog):
 
 def test_the_package_never_reads_a_hub_token_into_a_run(tmp_path, monkeypatch, digits_data):
     from engine_helpers import run_to_end
+
     from workbench.config import TrainConfig
 
     monkeypatch.setenv("HF_TOKEN", "hf_NeverWrittenAnywhere0123")

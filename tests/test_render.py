@@ -1,14 +1,32 @@
 """What the Train tab shows when a time budget shortens a run: the bar counts to the new total, the log says why."""
+
 from workbench.events import Evaluated, Planned, Started, Status, Step
 from workbench.ui import render
 
 
 def budgeted_events() -> list:
-    started = Started(run_id="r", model="bundled-minilm", device="cpu", precision="bf16", total_steps=300,
-                      epochs=10, train_rows=480, validation_rows=120, labels=("a", "b"))
+    started = Started(
+        run_id="r",
+        model="bundled-minilm",
+        device="cpu",
+        precision="bf16",
+        total_steps=300,
+        epochs=10,
+        train_rows=480,
+        validation_rows=120,
+        labels=("a", "b"),
+    )
     planned = Planned(step=10, total_steps=210, epochs=7.0, budget_seconds=300.0, seconds_per_step=1.25)
-    step = Step(step=105, total_steps=210, epoch=3.5, loss=0.5, learning_rate=1e-4, samples_per_second=12.0,
-                eta_seconds=130.0, elapsed_seconds=131.0)
+    step = Step(
+        step=105,
+        total_steps=210,
+        epoch=3.5,
+        loss=0.5,
+        learning_rate=1e-4,
+        samples_per_second=12.0,
+        eta_seconds=130.0,
+        elapsed_seconds=131.0,
+    )
     return [started, planned, step]
 
 
@@ -28,8 +46,9 @@ def test_log_says_how_much_of_the_run_fits_the_budget():
 def test_the_budget_line_stays_in_a_long_log():
     # on small data the budget is fixed after a few epochs have been logged; it must not scroll away
     started, planned, step = budgeted_events()
-    epochs = [Evaluated(step=3 * i, epoch=float(i), loss=1.0, accuracy=0.5, f1_macro=0.5, is_best=False)
-              for i in range(1, 20)]
+    epochs = [
+        Evaluated(step=3 * i, epoch=float(i), loss=1.0, accuracy=0.5, f1_macro=0.5, is_best=False) for i in range(1, 20)
+    ]
     log = render.log_text([started, *epochs[:3], planned, *epochs[3:]]).splitlines()
 
     assert len(log) == 12

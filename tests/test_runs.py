@@ -2,7 +2,6 @@
 loaded as if it were done), damaged runs do not break the list, and run ids never reach outside the runs folder."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,15 +104,26 @@ def test_list_runs_is_newest_first_and_reads_the_headline(tmp_path):
     newer = tmp_path / "20250101-120000-bundled-minilm-ba9876543210"
     for run_dir, model in ((older, "mlp"), (newer, "bundled-minilm")):
         run_dir.mkdir()
-        runs.atomic_write_json(run_dir / runs.RUN_FILE, {
-            "status": "finished", "model": {"name": model}, "data": {"source": "reviews.csv"},
-            "metrics": {"accuracy": 0.8, "f1_macro": 0.75}, "created": "2025-01-01T12:00:00"})
+        runs.atomic_write_json(
+            run_dir / runs.RUN_FILE,
+            {
+                "status": "finished",
+                "model": {"name": model},
+                "data": {"source": "reviews.csv"},
+                "metrics": {"accuracy": 0.8, "f1_macro": 0.75},
+                "created": "2025-01-01T12:00:00",
+            },
+        )
 
     listed = runs.list_runs(tmp_path)
 
     assert [r.id for r in listed] == [newer.name, older.name]
-    assert (listed[0].model, listed[0].data, listed[0].accuracy, listed[0].f1_macro) == \
-        ("bundled-minilm", "reviews.csv", 0.8, 0.75)
+    assert (listed[0].model, listed[0].data, listed[0].accuracy, listed[0].f1_macro) == (
+        "bundled-minilm",
+        "reviews.csv",
+        0.8,
+        0.75,
+    )
 
 
 def test_list_runs_skips_damaged_and_foreign_folders(tmp_path):
@@ -156,10 +166,19 @@ def test_resolve_run_finds_a_real_run(tmp_path):
     assert runs.resolve_run(tmp_path, f"  {run_dir.name}\n") == run_dir
 
 
-@pytest.mark.parametrize("run_id", [
-    "../x", "..", "/etc", "/tmp/20250101-120000-mlp-0123456789ab", "20250101-120000-mlp-0123456789ab/../..",
-    "20250101-120000-mlp-0123456789AB", "latest", "",
-])
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        "../x",
+        "..",
+        "/etc",
+        "/tmp/20250101-120000-mlp-0123456789ab",
+        "20250101-120000-mlp-0123456789ab/../..",
+        "20250101-120000-mlp-0123456789AB",
+        "latest",
+        "",
+    ],
+)
 def test_resolve_run_refuses_anything_but_a_run_id(tmp_path, run_id):
     with pytest.raises(ValueError, match="is not a run id"):
         runs.resolve_run(tmp_path, run_id)
@@ -189,10 +208,27 @@ def test_delete_run_cannot_reach_outside_the_runs_folder(tmp_path):
 def test_events_round_trip_and_a_truncated_last_line_is_skipped(tmp_path):
     run_dir = make_run(tmp_path)
     written = [
-        Started(run_id=run_dir.name, model="mlp", device="cpu", precision="no", total_steps=4, epochs=1,
-                train_rows=10, validation_rows=2, labels=("neg", "pos")),
-        Step(step=1, total_steps=4, epoch=0.25, loss=0.69, learning_rate=1e-3, samples_per_second=10.0,
-             eta_seconds=3.0, elapsed_seconds=1.0),
+        Started(
+            run_id=run_dir.name,
+            model="mlp",
+            device="cpu",
+            precision="no",
+            total_steps=4,
+            epochs=1,
+            train_rows=10,
+            validation_rows=2,
+            labels=("neg", "pos"),
+        ),
+        Step(
+            step=1,
+            total_steps=4,
+            epoch=0.25,
+            loss=0.69,
+            learning_rate=1e-3,
+            samples_per_second=10.0,
+            eta_seconds=3.0,
+            elapsed_seconds=1.0,
+        ),
         Evaluated(step=4, epoch=1.0, loss=0.5, accuracy=0.5, f1_macro=0.33, is_best=True),
     ]
     for event in written:
@@ -205,8 +241,13 @@ def test_events_round_trip_and_a_truncated_last_line_is_skipped(tmp_path):
 
 
 def test_a_run_record_reads_typed_and_forgives_missing_fields(tmp_path):
-    run_dir = make_run(tmp_path, status="finished", labels=["neg", "pos"], metrics={"accuracy": 0.9},
-                       columns={"text": "review", "label": "sentiment", "features": []})
+    run_dir = make_run(
+        tmp_path,
+        status="finished",
+        labels=["neg", "pos"],
+        metrics={"accuracy": 0.9},
+        columns={"text": "review", "label": "sentiment", "features": []},
+    )
 
     record = runs.read_run(run_dir)
     bare = runs.RunRecord.from_dict(tmp_path, {"status": "something new"})

@@ -22,26 +22,57 @@ def test_the_form_has_a_component_per_setting_with_its_default():
     with gr.Blocks():
         form = create_settings_form(["auto", "mlp"])
 
-    assert list(form) == ["model", "epochs", "batch_size", "lr", "max_length", "time_budget", "seed", "warmup",
-                          "weight_decay", "grad_clip", "grad_accumulation", "class_weights", "patience", "cpu_bf16",
-                          "hidden_size", "validation_fraction"]
+    assert list(form) == [
+        "model",
+        "epochs",
+        "batch_size",
+        "lr",
+        "max_length",
+        "time_budget",
+        "seed",
+        "warmup",
+        "weight_decay",
+        "grad_clip",
+        "grad_accumulation",
+        "class_weights",
+        "patience",
+        "cpu_bf16",
+        "hidden_size",
+        "validation_fraction",
+    ]
     assert form["model"].value == "auto" and form["seed"].value == 42 and form["class_weights"].value is True
     assert form["epochs"].value in (None, "") and form["epochs"].placeholder == "auto"
 
 
 def test_empty_boxes_are_auto_and_numbers_take_their_types():
-    config = read_settings({"model": "mlp", "epochs": "", "batch_size": "32", "lr": " 0.001 ", "patience": "0",
-                            "seed": 7.0, "class_weights": False}, TrainConfig, output="somewhere")
+    config = read_settings(
+        {
+            "model": "mlp",
+            "epochs": "",
+            "batch_size": "32",
+            "lr": " 0.001 ",
+            "patience": "0",
+            "seed": 7.0,
+            "class_weights": False,
+        },
+        TrainConfig,
+        output="somewhere",
+    )
 
     assert (config.model, config.epochs, config.batch_size, config.lr, config.patience) == ("mlp", None, 32, 1e-3, 0)
     assert (config.seed, config.class_weights, config.output) == (7, False, "somewhere")
     assert read_settings({}, TrainConfig) == TrainConfig()
 
 
-@pytest.mark.parametrize("values, message", [({"epochs": "ten"}, "Epochs must be a whole number, or empty for auto"),
-                                             ({"batch_size": "2.5"}, "Batch size must be a whole number"),
-                                             ({"lr": "fast"}, "Learning rate must be a number"),
-                                             ({"epochs": "0"}, "epochs must be at least 1")])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epochs": "ten"}, "Epochs must be a whole number, or empty for auto"),
+        ({"batch_size": "2.5"}, "Batch size must be a whole number"),
+        ({"lr": "fast"}, "Learning rate must be a number"),
+        ({"epochs": "0"}, "epochs must be at least 1"),
+    ],
+)
 def test_a_bad_value_is_one_sentence(values, message):
     with pytest.raises(ValueError, match=message):
         read_settings(values, TrainConfig)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from engine_helpers import of_kind, run_to_end, write_sentiment_csv
 from safetensors.torch import load_file
 
-from engine_helpers import of_kind, run_to_end, write_sentiment_csv
 from workbench import runs
 from workbench.config import BUNDLED_BERT, DataSpec, TrainConfig
 from workbench.data import load_data
@@ -70,8 +70,15 @@ def test_mlp_run_folder_is_complete(mlp_digits_run):
     events, run_dir = mlp_digits_run
     finished = events[-1]
 
-    for name in ("model.safetensors", "run.json", "metrics.json", "events.jsonl", "validation.parquet",
-                 "featurizer.json", "mlp.json"):
+    for name in (
+        "model.safetensors",
+        "run.json",
+        "metrics.json",
+        "events.jsonl",
+        "validation.parquet",
+        "featurizer.json",
+        "mlp.json",
+    ):
         assert (run_dir / name).is_file(), name
     record = run_record(run_dir)
     assert record["status"] == "finished"
@@ -115,8 +122,14 @@ def test_tiny_bert_folder_loads_with_a_plain_pipeline(bert_text_run):
     from transformers import pipeline
 
     _, run_dir = bert_text_run
-    texts = ["the film was great and fun", "awful boring mess", "i loved this wonderful story",
-             "a dull and terrible movie", "really superb", "it was so poor"]
+    texts = [
+        "the film was great and fun",
+        "awful boring mess",
+        "i loved this wonderful story",
+        "a dull and terrible movie",
+        "really superb",
+        "it was so poor",
+    ]
 
     classifier = pipeline("text-classification", model=str(run_dir), device="cpu")
     from_pipeline = [out["label"] for out in classifier(texts)]
@@ -201,8 +214,9 @@ def weights_of(events) -> dict[str, torch.Tensor]:
 
 def test_same_seed_same_run_other_seed_other_run(digits_data, tmp_path):
     def run(seed: int) -> list:
-        return run_to_end(TrainConfig(model="mlp", epochs=2, hidden_size=32, seed=seed, output=str(tmp_path)),
-                          digits_data)
+        return run_to_end(
+            TrainConfig(model="mlp", epochs=2, hidden_size=32, seed=seed, output=str(tmp_path)), digits_data
+        )
 
     first, second, other = run(7), run(7), run(8)
 
@@ -320,12 +334,15 @@ def test_local_folder_without_config_is_refused(text_data, tmp_path):
         list(train(TrainConfig(model=str(tmp_path / "not-a-model"), output=str(tmp_path / "runs")), text_data))
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"epochs": 0}, "epochs"),
-    ({"lr": 5.0}, "lr"),
-    ({"max_length": 4}, "max_length"),
-    ({"model": "  "}, "model"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"lr": 5.0}, "lr"),
+        ({"max_length": 4}, "max_length"),
+        ({"model": "  "}, "model"),
+    ],
+)
 def test_bad_settings_are_refused_with_the_setting_named(settings, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**settings)
@@ -337,8 +354,7 @@ def test_bad_settings_are_refused_with_the_setting_named(settings, message):
 def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
     rng = random.Random(0)
     lengths = [rng.randint(3, 120) for _ in range(403)]
-    sampler = LengthGroupedBatches(lengths, batch_size=8, generator=torch.Generator().manual_seed(0),
-                                   chunk_batches=10)
+    sampler = LengthGroupedBatches(lengths, batch_size=8, generator=torch.Generator().manual_seed(0), chunk_batches=10)
 
     epochs = [list(sampler), list(sampler)]
 
@@ -353,7 +369,7 @@ def test_length_grouped_batches_cover_every_row_once_with_similar_lengths():
 
     shuffled = list(range(403))
     rng.shuffle(shuffled)
-    random_batches = [shuffled[i:i + 8] for i in range(0, 403, 8)]
+    random_batches = [shuffled[i : i + 8] for i in range(0, 403, 8)]
     assert spread(epochs[0]) < 0.25 * spread(random_batches)
 
 

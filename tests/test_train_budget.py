@@ -1,8 +1,9 @@
 """The length of a run: a time budget fits runs whose epochs are on auto into it, and the learning rate warms up
 and then decays to zero at whatever end the run has."""
-import pytest
 
+import pytest
 from engine_helpers import of_kind, run_to_end
+
 from workbench.config import TrainConfig
 from workbench.events import Evaluated, Finished, Planned, Step
 from workbench.train import CALIBRATION_STEPS
@@ -41,6 +42,6 @@ def test_learning_rate_warms_up_then_decays_to_zero_at_the_last_step(digits_data
     peak = rates.index(max(rates))
     assert max(rates) == pytest.approx(0.01, rel=0.05)
     assert 0.15 < peak / len(rates) < 0.25  # the peak where the warmup ends
-    assert all(a <= b for a, b in zip(rates[:peak], rates[1:peak + 1]))
-    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:]))
+    assert all(a <= b for a, b in zip(rates[:peak], rates[1 : peak + 1]))
+    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1 :]))
     assert rates[-1] == pytest.approx(0.0, abs=1e-9)

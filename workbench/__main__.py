@@ -1,4 +1,5 @@
 """`python -m workbench ...` (and `accelerate launch -m workbench ...`)."""
+
 import sys
 
 from .cli import main

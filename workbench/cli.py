@@ -4,6 +4,7 @@ Training events become a progress bar on a terminal and plain lines otherwise; e
 object on the last line of stdout. A mistake in the input is one readable line on stderr and exit status 1.
 Under `accelerate launch` every process trains its share and only the main process prints.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,11 +12,12 @@ import dataclasses
 import json
 import sys
 import time
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from .config import DataSpec, TrainConfig
-from .logs import quiet_libraries
 from .events import Ended, Evaluated, Event, Failed, Finished, Planned, Started, Step, describe_event
+from .logs import quiet_libraries
 
 FLAG_NAMES = {"path": "data", "eval_path": "eval_data"}  # DataSpec fields whose flag reads better renamed
 
@@ -179,8 +181,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_libraries()
-    command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "push": cmd_push,
-               "serve": cmd_serve}[args.command]
+    command = {
+        "train": cmd_train,
+        "evaluate": cmd_evaluate,
+        "predict": cmd_predict,
+        "push": cmd_push,
+        "serve": cmd_serve,
+    }[args.command]
     try:
         return command(args)
     except ValueError as error:  # the engine's way of saying what the user should change

@@ -4,6 +4,7 @@ Both validate themselves in `__post_init__`, raising `ValueError` with a sentenc
 and the Train form are both built from these fields (`metadata["help"]`, and `metadata["label"]` for a field the
 form shows), so there is one source of truth for every default. None is "auto": chosen by model family and data.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,8 +33,14 @@ def form_fields(cls: type) -> list[dataclasses.Field]:
 def looks_like_local_path(name: str) -> bool:
     """Whether a model name points into the file system rather than naming a Hub repo (`owner/name`)."""
     path = Path(name).expanduser()
-    return (name.startswith(("/", ".", "~", "\\")) or name.count("/") > 1 or ".." in name or ":" in name
-            or path.exists() or path.is_symlink())
+    return (
+        name.startswith(("/", ".", "~", "\\"))
+        or name.count("/") > 1
+        or ".." in name
+        or ":" in name
+        or path.exists()
+        or path.is_symlink()
+    )
 
 
 @dataclass
@@ -43,8 +50,9 @@ class DataSpec:
     text_column: str | None = _help("the free-text column (detected when not given)", default=None)
     label_column: str | None = _help("the label column (detected when not given)", default=None)
     feature_columns: tuple[str, ...] | None = _help("numeric feature columns, comma-separated (detected)", default=None)
-    validation_fraction: float = _help("share of rows held back for validation when no eval CSV is given",
-                                       label="Validation share", default=0.2)
+    validation_fraction: float = _help(
+        "share of rows held back for validation when no eval CSV is given", label="Validation share", default=0.2
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.feature_columns, str):
@@ -55,35 +63,65 @@ class DataSpec:
 
 @dataclass
 class TrainConfig:
-    model: str = _help(f"'{MLP}', '{BUNDLED_BERT}', a Hub id such as bert-base-uncased, or a local model folder; "
-                       f"'{AUTO}' picks BERT for text and the MLP for numeric data", label="Model", section=MAIN,
-                       default=AUTO)
-    epochs: int | None = _help("passes over the training data (default: as many as fit the time budget, at most "
-                               "10 for BERT and 30 for the MLP)", label="Epochs", section=MAIN, default=None)
-    time_budget: float = _help("minutes of training when epochs are left on auto: the first steps are timed and the "
-                               "run is fitted into the budget; 0 = no limit", label="Time budget, minutes (0 = none)",
-                               default=5.0)
-    batch_size: int | None = _help("rows per optimisation step (default: 16 for BERT, 64 for the MLP)",
-                                   label="Batch size", section=MAIN, default=None)
-    lr: float | None = _help("peak learning rate (default: by model size)", label="Learning rate", section=MAIN,
-                             default=None)
-    max_length: int | None = _help("BERT tokens per text (default: from the data's length distribution)",
-                                   label="Max length", section=MAIN, default=None)
+    model: str = _help(
+        f"'{MLP}', '{BUNDLED_BERT}', a Hub id such as bert-base-uncased, or a local model folder; "
+        f"'{AUTO}' picks BERT for text and the MLP for numeric data",
+        label="Model",
+        section=MAIN,
+        default=AUTO,
+    )
+    epochs: int | None = _help(
+        "passes over the training data (default: as many as fit the time budget, at most "
+        "10 for BERT and 30 for the MLP)",
+        label="Epochs",
+        section=MAIN,
+        default=None,
+    )
+    time_budget: float = _help(
+        "minutes of training when epochs are left on auto: the first steps are timed and the "
+        "run is fitted into the budget; 0 = no limit",
+        label="Time budget, minutes (0 = none)",
+        default=5.0,
+    )
+    batch_size: int | None = _help(
+        "rows per optimisation step (default: 16 for BERT, 64 for the MLP)",
+        label="Batch size",
+        section=MAIN,
+        default=None,
+    )
+    lr: float | None = _help(
+        "peak learning rate (default: by model size)", label="Learning rate", section=MAIN, default=None
+    )
+    max_length: int | None = _help(
+        "BERT tokens per text (default: from the data's length distribution)",
+        label="Max length",
+        section=MAIN,
+        default=None,
+    )
     seed: int = _help("random seed; runs on the CPU with the same seed are identical", label="Seed", default=42)
-    warmup: float = _help("share of the steps spent warming the learning rate up", label="Warmup share",
-                          default=0.1)
+    warmup: float = _help("share of the steps spent warming the learning rate up", label="Warmup share", default=0.1)
     weight_decay: float = _help("AdamW weight decay", label="Weight decay", default=0.01)
-    grad_clip: float = _help("clip the gradient norm to this value (0 turns it off)", label="Gradient clipping",
-                             default=1.0)
+    grad_clip: float = _help(
+        "clip the gradient norm to this value (0 turns it off)", label="Gradient clipping", default=1.0
+    )
     grad_accumulation: int = _help("micro-batches per optimiser step", label="Gradient accumulation", default=1)
-    class_weights: bool = _help("weigh the loss by inverse class frequency, for imbalanced labels",
-                                label="Weigh classes by rarity", default=True)
-    patience: int | None = _help("stop after this many epochs without a better validation macro-F1; 0 turns it "
-                                 "off (default: 3 for BERT, 5 for the MLP)", label="Early-stopping patience (0 = off)",
-                                 default=None)
-    cpu_bf16: bool = _help("on a CPU with bf16 hardware (AVX512-BF16, AMX), train BERT under bf16 autocast, faster "
-                           "with the same scores (docs/benchmarks.md); off trains in full precision",
-                           label="bf16 on the CPU", default=True)
+    class_weights: bool = _help(
+        "weigh the loss by inverse class frequency, for imbalanced labels",
+        label="Weigh classes by rarity",
+        default=True,
+    )
+    patience: int | None = _help(
+        "stop after this many epochs without a better validation macro-F1; 0 turns it "
+        "off (default: 3 for BERT, 5 for the MLP)",
+        label="Early-stopping patience (0 = off)",
+        default=None,
+    )
+    cpu_bf16: bool = _help(
+        "on a CPU with bf16 hardware (AVX512-BF16, AMX), train BERT under bf16 autocast, faster "
+        "with the same scores (docs/benchmarks.md); off trains in full precision",
+        label="bf16 on the CPU",
+        default=True,
+    )
     hidden_size: int = _help("MLP hidden units", label="MLP hidden units", default=256)
     output: str = _help("the folder that holds run folders", default="runs")
 

@@ -4,14 +4,15 @@ with every column as a string, so no chunk-by-chunk type guessing can fail half 
 
 A row limit is checked by counting records before the table is built, so an oversized upload is refused after a
 cheap scan rather than after the whole file has been parsed into memory."""
+
 from __future__ import annotations
 
 import codecs
 import csv
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import datasets
 
@@ -24,7 +25,6 @@ class CsvFormat:
     encoding: str
     delimiter: str
     columns: tuple[str, ...]
-
 
 
 def sniff_csv(path: str | Path) -> CsvFormat:
@@ -106,8 +106,10 @@ def check_row_limit(path: str | Path, max_rows: int, fmt: CsvFormat | None = Non
     """Refuse a file with more than `max_rows` data rows before it is read into a table."""
     fmt = fmt or sniff_csv(path)
     if count_records(path, fmt, max_rows) > max_rows:
-        raise ValueError(f"{Path(path).name} has more than {max_rows:,} rows, the limit here; "
-                         f"upload a sample of at most {max_rows:,} rows.")
+        raise ValueError(
+            f"{Path(path).name} has more than {max_rows:,} rows, the limit here; "
+            f"upload a sample of at most {max_rows:,} rows."
+        )
 
 
 def read_csv(path: str | Path, max_rows: int | None = None) -> datasets.Dataset:
@@ -121,8 +123,16 @@ def read_csv(path: str | Path, max_rows: int | None = None) -> datasets.Dataset:
     features = datasets.Features({name: datasets.Value("string") for name in fmt.columns})
     try:
         table = datasets.load_dataset(
-            "csv", data_files=str(path), split="train", delimiter=fmt.delimiter, encoding=fmt.encoding,
-            column_names=list(fmt.columns), header=0, features=features, keep_default_na=False, na_values=[""],
+            "csv",
+            data_files=str(path),
+            split="train",
+            delimiter=fmt.delimiter,
+            encoding=fmt.encoding,
+            column_names=list(fmt.columns),
+            header=0,
+            features=features,
+            keep_default_na=False,
+            na_values=[""],
         )
     except Exception as error:  # pandas' and datasets' errors arrive wrapped; show the innermost one
         raise ValueError(_read_error_message(Path(path).name, _innermost_message(error), fmt)) from error
@@ -154,6 +164,8 @@ def _read_error_message(name: str, reason: str, fmt: CsvFormat) -> str:
     if ragged:
         expected, line, seen = ragged.groups()
         delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[fmt.delimiter]
-        return (f"{name}: line {line} has {seen} cells but the header has {expected}; put quotes around cells "
-                f"that contain a {delimiter}, or fix that row.")
+        return (
+            f"{name}: line {line} has {seen} cells but the header has {expected}; put quotes around cells "
+            f"that contain a {delimiter}, or fix that row."
+        )
     return f"{name} could not be read as CSV ({reason[:200]}); check that it is a plain CSV file."

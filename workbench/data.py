@@ -4,14 +4,16 @@
 The result, `PreparedData`, holds `datasets.Dataset`s with canonical columns `text`, `features` and `label`
 (an id in the `LabelSpace`), so the models never see the user's column names.
 """
+
 from __future__ import annotations
 
 import math
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import datasets
 
@@ -42,7 +44,7 @@ class LabelSpace:
     names: tuple[str, ...]
 
     @classmethod
-    def from_values(cls, values: Sequence[str]) -> "LabelSpace":
+    def from_values(cls, values: Sequence[str]) -> LabelSpace:
         unique = {str(v) for v in values}
         numeric = all(_is_number(v) for v in unique)
         return cls(tuple(sorted(unique, key=float if numeric else str)))
@@ -132,16 +134,25 @@ def _profile(table: datasets.Dataset, name: str) -> _Profile:
         return _Profile(name, 0, 0, False, 0.0, 0.0, False)
     numeric = all(_is_number(v) for v in values)
     numbers = {float(v) for v in values} if numeric else set()
-    running = (len(numbers) == len(values) > MAX_LABELS and all(n.is_integer() for n in numbers)
-               and max(numbers) - min(numbers) + 1 == len(numbers))
+    running = (
+        len(numbers) == len(values) > MAX_LABELS
+        and all(n.is_integer() for n in numbers)
+        and max(numbers) - min(numbers) + 1 == len(numbers)
+    )
     return _Profile(
-        name, len(values), len(set(values)), numeric,
-        sum(map(len, values)) / len(values), sum(" " in v for v in values) / len(values), running,
+        name,
+        len(values),
+        len(set(values)),
+        numeric,
+        sum(map(len, values)) / len(values),
+        sum(" " in v for v in values) / len(values),
+        running,
     )
 
 
-def detect_columns(table: datasets.Dataset, text: str | None = None, label: str | None = None,
-                   features: Sequence[str] | None = None) -> Columns:
+def detect_columns(
+    table: datasets.Dataset, text: str | None = None, label: str | None = None, features: Sequence[str] | None = None
+) -> Columns:
     """Pick the label, text and numeric feature columns; any of them may be given instead."""
     names = list(table.column_names)
     sample = table.select(range(min(len(table), PROBE_ROWS)))
@@ -157,13 +168,15 @@ def detect_columns(table: datasets.Dataset, text: str | None = None, label: str 
                 raise ValueError(f"Feature column '{name}' is not numeric; feature columns must hold numbers.")
     else:
         features = tuple(
-            p.name for p in profiles.values()
-            if p.numeric and p.name not in (label, text) and p.name.lower() not in ID_HINTS
-            and not p.running_number
+            p.name
+            for p in profiles.values()
+            if p.numeric and p.name not in (label, text) and p.name.lower() not in ID_HINTS and not p.running_number
         )
     if text is None and not features:
-        raise ValueError(f"Found no text column and no numeric feature columns besides the label '{label}' "
-                         f"(columns: {list_names(names)}).")
+        raise ValueError(
+            f"Found no text column and no numeric feature columns besides the label '{label}' "
+            f"(columns: {list_names(names)})."
+        )
     return Columns(text=text, label=label, features=features)
 
 
@@ -180,8 +193,9 @@ def _detect_label(profiles: dict[str, _Profile]) -> str | None:
     def few_classes(p: _Profile) -> bool:
         return 2 <= p.unique <= MAX_LABELS and p.unique <= max(2, p.values // 2)
 
-    named = sorted((p for p in profiles.values() if p.name.lower() in LABEL_HINTS),
-                   key=lambda p: LABEL_HINTS.index(p.name.lower()))
+    named = sorted(
+        (p for p in profiles.values() if p.name.lower() in LABEL_HINTS), key=lambda p: LABEL_HINTS.index(p.name.lower())
+    )
     hinted = [p for p in named if p.unique >= 1]
     if hinted:
         return hinted[0].name
@@ -192,8 +206,9 @@ def _detect_label(profiles: dict[str, _Profile]) -> str | None:
 
 
 def _detect_text(profiles: dict[str, _Profile], label: str) -> str | None:
-    candidates = [p for p in profiles.values()
-                  if p.name != label and not p.numeric and (p.mean_length >= 20 or p.spaced >= 0.5)]
+    candidates = [
+        p for p in profiles.values() if p.name != label and not p.numeric and (p.mean_length >= 20 or p.spaced >= 0.5)
+    ]
     return max(candidates, key=lambda p: p.mean_length).name if candidates else None
 
 
@@ -224,12 +239,15 @@ def _few_validation_rows(validation: datasets.Dataset, labels: LabelSpace) -> li
     if not few:
         return []
     shown = ", ".join(f"{n} '{name}'" for n, name in few[:3]) + (f" and {len(few) - 3} more" if len(few) > 3 else "")
-    return [f"Few validation rows: {shown}. Their scores, and the epoch early stopping keeps, can swing with a "
-            f"single row; more rows, a larger validation share or an evaluation CSV make them steadier."]
+    return [
+        f"Few validation rows: {shown}. Their scores, and the epoch early stopping keeps, can swing with a "
+        f"single row; more rows, a larger validation share or an evaluation CSV make them steadier."
+    ]
 
 
 def _drop_unusable_rows(table: datasets.Dataset, columns: Columns, notes: list[str], name: str) -> datasets.Dataset:
     """Drop rows without a label (or without text, for a text model) and say how many went."""
+
     def filled(value: str | None) -> bool:
         return bool((value or "").strip())
 
@@ -245,23 +263,30 @@ def _drop_unusable_rows(table: datasets.Dataset, columns: Columns, notes: list[s
         notes.append(f"Dropped {dropped} of {before} rows with {what}.")
     if len(table) == 0:
         raise ValueError(f"{name} has no rows with a label in '{columns.label}'.")
-    return table.map(lambda batch: {columns.label: [v.strip() for v in batch[columns.label]]},
-                     batched=True, batch_size=BATCH_ROWS)
+    return table.map(
+        lambda batch: {columns.label: [v.strip() for v in batch[columns.label]]}, batched=True, batch_size=BATCH_ROWS
+    )
 
 
 def _check_labels(table: datasets.Dataset, label: str, labels: LabelSpace, eval_given: bool) -> None:
     counts = Counter(values_of(table, label))
     if len(labels) < 2:
-        raise ValueError(f"Column '{label}' has only one class ('{labels.names[0]}'); "
-                         f"a classifier needs at least two different labels.")
+        raise ValueError(
+            f"Column '{label}' has only one class ('{labels.names[0]}'); "
+            f"a classifier needs at least two different labels."
+        )
     if len(labels) > MAX_LABELS and len(labels) > len(table) // 2:
-        raise ValueError(f"Column '{label}' has {len(labels)} different values in {len(table)} rows, which looks "
-                         f"like an id or free text, not a label; choose the label column.")
+        raise ValueError(
+            f"Column '{label}' has {len(labels)} different values in {len(table)} rows, which looks "
+            f"like an id or free text, not a label; choose the label column."
+        )
     rare = sorted(name for name, n in counts.items() if n < 2)
     if rare and not eval_given:
         shown = ", ".join(f"'{r}'" for r in rare[:5])
-        raise ValueError(f"Class {shown} of '{label}' has only one row; each class needs at least 2 rows so that "
-                         f"some can be held back for validation (add rows, or give an evaluation CSV).")
+        raise ValueError(
+            f"Class {shown} of '{label}' has only one row; each class needs at least 2 rows so that "
+            f"some can be held back for validation (add rows, or give an evaluation CSV)."
+        )
 
 
 def _parse_features(row: dict[str, Any], names: Sequence[str]) -> list[float]:
@@ -284,8 +309,9 @@ def _canonical(table: datasets.Dataset, columns: Columns, labels: LabelSpace) ->
     return out.cast_column("label", datasets.ClassLabel(names=list(labels.names)))
 
 
-def _stratified_split(data: datasets.Dataset, labels: LabelSpace, fraction: float,
-                      seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
+def _stratified_split(
+    data: datasets.Dataset, labels: LabelSpace, fraction: float, seed: int
+) -> tuple[datasets.Dataset, datasets.Dataset]:
     """Hold back `fraction` of each class, at least one row of every class and never a class's last row (the
     `datasets` splitter rounds a small class's share down to nothing, and then its scores cannot be seen)."""
     rng = random.Random(seed)
@@ -306,8 +332,8 @@ def _stratified_split(data: datasets.Dataset, labels: LabelSpace, fraction: floa
     for label in sorted(by_class):
         rows = by_class[label]
         rng.shuffle(rows)
-        validation_rows += rows[:held[label]]
-        train_rows += rows[held[label]:]
+        validation_rows += rows[: held[label]]
+        train_rows += rows[held[label] :]
     return data.select(sorted(train_rows)), data.select(sorted(validation_rows))
 
 
@@ -317,15 +343,19 @@ def _align_columns(table: datasets.Dataset, wanted: Sequence[str], what: str) ->
     keys = {name.lower(): name for name in names}
     missing = [c for c in wanted if c.lower() not in keys]
     if missing:
-        raise ValueError(f"{what} lacks column(s) {list_names(missing)} that the model reads; "
-                         f"its columns are: {list_names(names)}.")
+        raise ValueError(
+            f"{what} lacks column(s) {list_names(missing)} that the model reads; its columns are: {list_names(names)}."
+        )
     renames = {keys[c.lower()]: c for c in wanted if keys[c.lower()] != c and c not in names}
     return table.rename_columns(renames) if renames else table
 
 
 def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]) -> datasets.Dataset:
-    table = _align_columns(read_csv(path), [c for c in (columns.text, columns.label, *columns.features) if c],
-                           f"The evaluation CSV {Path(path).name}")
+    table = _align_columns(
+        read_csv(path),
+        [c for c in (columns.text, columns.label, *columns.features) if c],
+        f"The evaluation CSV {Path(path).name}",
+    )
     table = _drop_unusable_rows(table, columns, notes, Path(path).name)
     known = set(labels.names)
     unseen = sorted({v for v in values_of(table, columns.label) if v not in known})
@@ -337,8 +367,9 @@ def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]
     return _canonical(table, columns, labels)
 
 
-def read_rows_for_prediction(path: str | Path,
-                             columns: Columns) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
+def read_rows_for_prediction(
+    path: str | Path, columns: Columns
+) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
     """The rows of a CSV to predict on: the table itself, the texts and the feature vectors a model reads."""
     table = _align_columns(read_csv(path), [c for c in (columns.text, *columns.features) if c], Path(path).name)
     texts = [(t or "").strip() for t in values_of(table, columns.text)] if columns.text else [""] * len(table)

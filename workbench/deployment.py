@@ -4,6 +4,7 @@ files go (a persistent storage bucket, or a local folder).
 No gradio, torch or transformers here: `use_persistent_storage()` must run before any of them reads `HF_HOME`
 (huggingface_hub reads it once, at import), so `app.py` and `python -m workbench serve` call it first.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,22 +3,22 @@
 The same code serves a laptop's CPU, one GPU (bf16, or fp16 where bf16 is missing, with pinned memory and
 non-blocking copies) and several GPUs or machines under `accelerate launch` (data parallel, one process each).
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
-import torch
 import accelerate.optimizer
+import torch
 from accelerate import Accelerator, PartialState
 from accelerate.utils import DataLoaderConfiguration
 from accelerate.utils.imports import is_lomo_available
 
 from .config import TrainConfig
 from .deployment import env_flag
-
 
 
 def parameter_count(model: torch.nn.Module) -> int:
@@ -56,9 +56,12 @@ def make_accelerator(config: TrainConfig) -> Accelerator:
     _cache_lomo_lookup()
     on_cpu = cpu_processes()
     on_gpu = torch.cuda.is_available() and not on_cpu
-    return Accelerator(cpu=on_cpu, mixed_precision=mixed_precision() if on_gpu else "no",
-                       gradient_accumulation_steps=config.grad_accumulation,
-                       dataloader_config=DataLoaderConfiguration(non_blocking=on_gpu))
+    return Accelerator(
+        cpu=on_cpu,
+        mixed_precision=mixed_precision() if on_gpu else "no",
+        gradient_accumulation_steps=config.grad_accumulation,
+        dataloader_config=DataLoaderConfiguration(non_blocking=on_gpu),
+    )
 
 
 def mixed_precision() -> str:
@@ -72,8 +75,10 @@ def device_summary() -> str:
     """The device training will use, in words, for the page and the CLI."""
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
-        return (f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GiB, {mixed_precision()}), "
-                f"{torch.cuda.device_count()} device(s)")
+        return (
+            f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GiB, {mixed_precision()}), "
+            f"{torch.cuda.device_count()} device(s)"
+        )
     precision = "bf16 autocast for BERT" if native_bf16(torch.device("cpu")) else "full precision"
     return f"CPU ({os.cpu_count()} cores, {precision}); no GPU found"
 

@@ -4,12 +4,13 @@
 The CLI renders events as lines and a progress bar, the UI as a progress bar, a loss plot and a log, and
 `runs.py` appends them to `events.jsonl`, so a run reads the same whichever way it is watched.
 """
+
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Union
+from typing import Any
 
 
 class Status(str, Enum):
@@ -37,7 +38,7 @@ class Status(str, Enum):
         return self in (Status.FINISHED, Status.STOPPED)
 
     @classmethod
-    def parse(cls, value: Any) -> "Status":
+    def parse(cls, value: Any) -> Status:
         try:
             return cls(value)
         except ValueError:
@@ -81,6 +82,7 @@ class Step:
 @dataclass(frozen=True)
 class Planned:
     """The time budget fixed the length of a run whose epochs were left on auto, once the first steps were timed."""
+
     step: int
     total_steps: int
     epochs: float
@@ -127,10 +129,9 @@ class Failed:
     status = Status.FAILED
 
 
-Event = Union[Started, Step, Planned, Evaluated, Finished, Stopped, Failed]
+Event = Started | Step | Planned | Evaluated | Finished | Stopped | Failed
 Ended = (Finished, Stopped, Failed)  # the events that end a run; each carries the run's final `status`
-EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in (Started, Step, Planned, Evaluated, Finished, Stopped,
-                                                                 Failed)}
+EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in (Started, Step, Planned, Evaluated, Finished, Stopped, Failed)}
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -156,21 +157,31 @@ def describe_event(event: Event) -> str:
     """One line that tells a person what happened: the CLI prints it, the app's log shows it."""
     if isinstance(event, Started):
         length = f", max length {event.max_length} tokens" if event.max_length else ""
-        return (f"Started {event.model} on {event.device} ({precision_words(event.precision)}): {event.train_rows} "
-                f"training rows, {event.validation_rows} validation rows, up to {event.total_steps} steps{length}.")
+        return (
+            f"Started {event.model} on {event.device} ({precision_words(event.precision)}): {event.train_rows} "
+            f"training rows, {event.validation_rows} validation rows, up to {event.total_steps} steps{length}."
+        )
     if isinstance(event, Step):
-        return (f"Step {event.step}/{event.total_steps}: loss {event.loss:.4f}, learning rate "
-                f"{event.learning_rate:.2e}, {event.samples_per_second:.1f} rows/s, ETA {duration(event.eta_seconds)}")
+        return (
+            f"Step {event.step}/{event.total_steps}: loss {event.loss:.4f}, learning rate "
+            f"{event.learning_rate:.2e}, {event.samples_per_second:.1f} rows/s, ETA {duration(event.eta_seconds)}"
+        )
     if isinstance(event, Planned):
-        return (f"Time budget {duration(event.budget_seconds)}: {event.total_steps} steps ({event.epochs:g} epochs) "
-                f"fit, at {event.seconds_per_step:.2f}s a step.")
+        return (
+            f"Time budget {duration(event.budget_seconds)}: {event.total_steps} steps ({event.epochs:g} epochs) "
+            f"fit, at {event.seconds_per_step:.2f}s a step."
+        )
     if isinstance(event, Evaluated):
-        return (f"Epoch {event.epoch:.4g}: validation loss {event.loss:.4f}, accuracy {event.accuracy:.4f}, "
-                f"macro-F1 {event.f1_macro:.4f}{' (best so far)' if event.is_best else ''}")
+        return (
+            f"Epoch {event.epoch:.4g}: validation loss {event.loss:.4f}, accuracy {event.accuracy:.4f}, "
+            f"macro-F1 {event.f1_macro:.4f}{' (best so far)' if event.is_best else ''}"
+        )
     if isinstance(event, Finished):
         scores = event.metrics
-        return (f"Finished in {event.elapsed_seconds:.1f}s; best epoch {event.best_epoch}: accuracy "
-                f"{scores.get('accuracy', 0):.4f}, macro-F1 {scores.get('f1_macro', 0):.4f}.")
+        return (
+            f"Finished in {event.elapsed_seconds:.1f}s; best epoch {event.best_epoch}: accuracy "
+            f"{scores.get('accuracy', 0):.4f}, macro-F1 {scores.get('f1_macro', 0):.4f}."
+        )
     if isinstance(event, Stopped):
         return f"Stopped at step {event.step} ({event.reason}); the weights so far are saved."
     return f"Failed: {event.error}"

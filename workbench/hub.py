@@ -5,6 +5,7 @@ safetensors weights, tokenizer) with a model card that tells the data, the setti
 comes from the caller or the environment (HF_TOKEN, or a `hf auth login`); it is passed to huggingface_hub and
 nowhere else: never written into the run folder, an event, a log line or an error message.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,10 @@ def _require_transformers_run(run_dir: Path) -> runs.RunRecord:
 
     record = runs.require_loadable(run_dir)
     if not family_of_kind(record.model.kind).is_transformers_model:
-        raise ValueError(f"Run {run_dir.name} is a {record.model.name} model, which is not a transformers model and "
-                         f"would not load on the Hub; download it as a zip instead, or push a BERT run.")
+        raise ValueError(
+            f"Run {run_dir.name} is a {record.model.name} model, which is not a transformers model and "
+            f"would not load on the Hub; download it as a zip instead, or push a BERT run."
+        )
     missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
     if missing:
         raise ValueError(f"Run {run_dir.name} lacks {', '.join(missing)}, so it is not a complete model folder.")
@@ -62,8 +65,11 @@ def _settings_rows(record: runs.RunRecord) -> list[tuple[str, Any]]:
     config = {k: v for k, v in record.config.items() if k not in ("output", "model")}
     max_length = record.model.details.get("max_length")
     rows = [("max length (tokens)", max_length)] if max_length else []
-    return rows + [(name.replace("_", " "), value) for name, value in config.items() if value is not None] + [
-        ("device", record.device), ("precision", record.precision)]
+    return (
+        rows
+        + [(name.replace("_", " "), value) for name, value in config.items() if value is not None]
+        + [("device", record.device), ("precision", record.precision)]
+    )
 
 
 def _metrics_section(metrics: dict[str, Any]) -> str:
@@ -75,8 +81,10 @@ def _metrics_section(metrics: dict[str, Any]) -> str:
     if per_class:
         lines += ["", "| label | precision | recall | F1 | rows |", "|---|---|---|---|---|"]
         for label, scores in per_class.items():
-            lines.append(f"| {label} | {scores.get('precision', 0):.4f} | {scores.get('recall', 0):.4f} | "
-                         f"{scores.get('f1', 0):.4f} | {scores.get('support', '')} |")
+            lines.append(
+                f"| {label} | {scores.get('precision', 0):.4f} | {scores.get('recall', 0):.4f} | "
+                f"{scores.get('f1', 0):.4f} | {scores.get('support', '')} |"
+            )
     return "\n".join(lines)
 
 
@@ -88,26 +96,51 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     record = _require_transformers_run(run_dir)
     metrics, data = _read_json(run_dir / runs.METRICS_FILE), record.data
     base = base_model_id(record)
-    metadata = ModelCardData(library_name="transformers", pipeline_tag="text-classification", base_model=base,
-                             tags=["text-classification", "fine-tuning-workbench"],
-                             metrics=["accuracy", "f1"] if metrics else None)
+    metadata = ModelCardData(
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        base_model=base,
+        tags=["text-classification", "fine-tuning-workbench"],
+        metrics=["accuracy", "f1"] if metrics else None,
+    )
     name = repo_id or run_dir.name
     counts = data.get("class_counts", {})
-    data_rows = [("file", Path(str(data.get("source") or "uploaded CSV")).name),
-                 ("text column", data.get("text_column")), ("label column", data.get("label_column")),
-                 ("training rows", data.get("train_rows")), ("validation rows", data.get("validation_rows")),
-                 ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items()))]
+    data_rows = [
+        ("file", Path(str(data.get("source") or "uploaded CSV")).name),
+        ("text column", data.get("text_column")),
+        ("label column", data.get("label_column")),
+        ("training rows", data.get("train_rows")),
+        ("validation rows", data.get("validation_rows")),
+        ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items())),
+    ]
     example = "a wonderful film" if counts else "some text"
     body = [
-        f"# {name}", "",
+        f"# {name}",
+        "",
         f"A text classifier fine-tuned from `{base or record.model.details.get('architecture', 'a BERT model')}` "
-        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.status}).", "",
-        "## Data", "", _table([(k, v) for k, v in data_rows if v not in (None, "")], ("", "")), "",
-        "## Training settings", "", _table(_settings_rows(record), ("setting", "value")), "",
-        "## Metrics", "", _metrics_section(metrics), "",
-        "## How to use", "", "```python", "from transformers import pipeline", "",
+        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.status}).",
+        "",
+        "## Data",
+        "",
+        _table([(k, v) for k, v in data_rows if v not in (None, "")], ("", "")),
+        "",
+        "## Training settings",
+        "",
+        _table(_settings_rows(record), ("setting", "value")),
+        "",
+        "## Metrics",
+        "",
+        _metrics_section(metrics),
+        "",
+        "## How to use",
+        "",
+        "```python",
+        "from transformers import pipeline",
+        "",
         f'classifier = pipeline("text-classification", model="{name}")',
-        f'print(classifier("{example}"))', "```", "",
+        f'print(classifier("{example}"))',
+        "```",
+        "",
     ]
     return f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(body)
 
@@ -133,7 +166,7 @@ def _offline() -> bool:
 def push_run(run_dir: str | Path, repo_id: str, token: str | None = None, private: bool = False) -> str:
     """Create (or reuse) the model repo `repo_id` and upload the run to it; returns the repo's URL."""
     from huggingface_hub import HfApi, get_token
-    from huggingface_hub.errors import HFValidationError, HfHubHTTPError, OfflineModeIsEnabled
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
     from huggingface_hub.utils import validate_repo_id
 
     repo_id = (repo_id or "").strip()
@@ -142,30 +175,40 @@ def push_run(run_dir: str | Path, repo_id: str, token: str | None = None, privat
     except HFValidationError:
         raise ValueError(f"'{repo_id}' is not a Hub repo id; write it as your-name/model-name.") from None
     if _offline():
-        raise ValueError("The Hugging Face Hub cannot be reached: this app runs offline (HF_HUB_OFFLINE=1). Download "
-                         "the run as a zip instead, or push it from a machine with a network.")
+        raise ValueError(
+            "The Hugging Face Hub cannot be reached: this app runs offline (HF_HUB_OFFLINE=1). Download "
+            "the run as a zip instead, or push it from a machine with a network."
+        )
     token = token or os.environ.get("HF_TOKEN") or get_token()
     if not token:
-        raise ValueError("Pushing needs a Hugging Face token with write access: give one, set HF_TOKEN, or run "
-                         "`hf auth login`.")
+        raise ValueError(
+            "Pushing needs a Hugging Face token with write access: give one, set HF_TOKEN, or run `hf auth login`."
+        )
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="workbench-push-") as scratch:
         folder = prepare_upload(run_dir, scratch, repo_id)
         try:
             url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-            api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
-                              commit_message=f"Upload run {Path(run_dir).name} from the fine-tuning workbench")
+            api.upload_folder(
+                repo_id=repo_id,
+                repo_type="model",
+                folder_path=str(folder),
+                commit_message=f"Upload run {Path(run_dir).name} from the fine-tuning workbench",
+            )
         except OfflineModeIsEnabled:
-            raise ValueError("The Hugging Face Hub cannot be reached: this app runs offline "
-                             "(HF_HUB_OFFLINE=1).") from None
+            raise ValueError(
+                "The Hugging Face Hub cannot be reached: this app runs offline (HF_HUB_OFFLINE=1)."
+            ) from None
         except HfHubHTTPError as error:
             status = getattr(getattr(error, "response", None), "status_code", None)
             if status in (401, 403):
-                raise ValueError(f"The Hub refused the token for {repo_id}: it needs write access to that "
-                                 f"namespace.") from None
+                raise ValueError(
+                    f"The Hub refused the token for {repo_id}: it needs write access to that namespace."
+                ) from None
             raise ValueError(f"The Hub refused the upload to {repo_id} (HTTP {status}).") from None
         except Exception as error:  # no connection, DNS failure, timeout (the HTTP library's own error types)
             # only the error's type is shown: its text could carry request details
-            raise ValueError(f"The Hugging Face Hub cannot be reached ({type(error).__name__}); check the network "
-                             f"and try again.") from None
+            raise ValueError(
+                f"The Hugging Face Hub cannot be reached ({type(error).__name__}); check the network and try again."
+            ) from None
     return str(url)

@@ -5,6 +5,7 @@ The UI and the API only ever watch a job; the training itself runs here, in a wo
 tab neither stops a run nor leaves it half-written. On a ZeroGPU Space the training is the function that gets the
 GPU (see `gpu_function`).
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from .config import DataSpec, TrainConfig
 from .data import load_data
@@ -95,8 +96,11 @@ class JobManager:
         """How many jobs train before this one (0 once it runs)."""
         if job.status != Status.QUEUED:
             return 0
-        return sum(1 for other in list(self._jobs.values())
-                   if other.created < job.created and not other.finished and other is not job)
+        return sum(
+            1
+            for other in list(self._jobs.values())
+            if other.created < job.created and not other.finished and other is not job
+        )
 
     def _work(self) -> None:
         while True:

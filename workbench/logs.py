@@ -1,6 +1,7 @@
 """What the libraries print. The workbench shows its own progress (a bar and lines on the CLI, the Train tab in the
 app), so its entry points, `cli.main` and `ui.launch`, quiet the libraries' progress bars and notices once at start.
 """
+
 from __future__ import annotations
 
 import logging

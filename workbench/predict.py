@@ -2,12 +2,14 @@
 loads its own files), then `predict` gives a label and the probability of every label for one text, many texts, or
 the rows of a CSV.
 """
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from safetensors import SafetensorError
 
@@ -37,35 +39,40 @@ class Predictor:
         self.run_dir = record.path
         self.labels: list[str] = list(record.labels)
         self.columns: Columns = record.columns
-        self.feature_names: list[str] = list(self.columns.features) if family_of_kind(
-            record.model.kind).reads_features else []
+        self.feature_names: list[str] = (
+            list(self.columns.features) if family_of_kind(record.model.kind).reads_features else []
+        )
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "Predictor":
+    def load(cls, run_dir: str | Path) -> Predictor:
         run_dir = Path(run_dir)
         record = runs.require_loadable(run_dir)
         family = family_of_kind(record.model.kind)
         try:
             scorer = family.load(run_dir)
         except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as error:  # damaged files
-            raise ValueError(f"The saved model of run {run_dir.name} is damaged or incomplete "
-                             f"({type(error).__name__}) and cannot be loaded; train it again.") from error
+            raise ValueError(
+                f"The saved model of run {run_dir.name} is damaged or incomplete "
+                f"({type(error).__name__}) and cannot be loaded; train it again."
+            ) from error
         return cls(record, scorer)
 
     @property
     def reads_text(self) -> bool:
         return self.columns.text is not None
 
-    def predict(self, texts: str | Sequence[str], features: Sequence[Sequence[float]] | None = None
-                ) -> Prediction | list[Prediction]:
+    def predict(
+        self, texts: str | Sequence[str], features: Sequence[Sequence[float]] | None = None
+    ) -> Prediction | list[Prediction]:
         """One prediction for one text, a list for a list of texts (`features`: rows of `feature_names` values)."""
         if isinstance(texts, str):
             return self.predict([texts], [features[0]] if features else None)[0]
         texts = list(texts)
         features = list(features) if features is not None else [[] for _ in texts]
         if self.feature_names and any(len(f) != len(self.feature_names) for f in features):
-            raise ValueError(f"This model reads the numeric columns {', '.join(self.feature_names)}; "
-                             f"give a value for each.")
+            raise ValueError(
+                f"This model reads the numeric columns {', '.join(self.feature_names)}; give a value for each."
+            )
         if not texts:
             return []
         return [self._prediction(row) for row in self.scorer.probabilities(texts, features).tolist()]

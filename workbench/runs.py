@@ -10,6 +10,7 @@ looks finished.
 Every JSON file is written to a temporary name and renamed into place; `run.json` says "finished" only after the
 weights and metrics are in place. A run still marked "running" whose process is gone is reported "interrupted".
 """
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,10 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .data import Columns
 from .events import Event, Status, event_from_dict, event_to_dict
@@ -67,16 +69,24 @@ def create_run(root: str | Path, model_name: str, record: dict[str, Any]) -> Pat
     root.mkdir(parents=True, exist_ok=True)
     run_dir = root / new_run_id(model_name)
     run_dir.mkdir()
-    atomic_write_json(run_dir / RUN_FILE, {
-        "id": run_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": Status.RUNNING,
-        "pid": os.getpid(), "process": PROCESS_TOKEN, **record,
-    })
+    atomic_write_json(
+        run_dir / RUN_FILE,
+        {
+            "id": run_dir.name,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "status": Status.RUNNING,
+            "pid": os.getpid(),
+            "process": PROCESS_TOKEN,
+            **record,
+        },
+    )
     return run_dir
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     """run.json's `model`: the name as given, the family's kind, and what the family recorded about it."""
+
     name: str
     kind: str
     details: dict[str, Any] = field(default_factory=dict)  # parameters, max_length, source, vocabulary, ...
@@ -89,6 +99,7 @@ class ModelInfo:
 @dataclass(frozen=True)
 class RunRecord:
     """A run's `run.json`, read back: typed for the code that uses it, lenient with fields older runs lack."""
+
     path: Path
     status: Status  # as written; `effective_status` also knows whether a running run's process still lives
     model: ModelInfo
@@ -109,17 +120,25 @@ class RunRecord:
         return self.path.name
 
     @classmethod
-    def from_dict(cls, path: Path, raw: dict[str, Any]) -> "RunRecord":
+    def from_dict(cls, path: Path, raw: dict[str, Any]) -> RunRecord:
         model = dict(raw.get("model") or {})
         name, kind = str(model.pop("name", "?")), str(model.pop("kind", ""))
         columns = raw.get("columns")
         return cls(
-            path=path, status=Status.parse(raw.get("status")), model=ModelInfo(name, kind, model),
-            labels=tuple(raw.get("labels") or ()), data=dict(raw.get("data") or {}),
+            path=path,
+            status=Status.parse(raw.get("status")),
+            model=ModelInfo(name, kind, model),
+            labels=tuple(raw.get("labels") or ()),
+            data=dict(raw.get("data") or {}),
             columns=Columns(columns["text"], columns["label"], tuple(columns["features"])) if columns else None,
-            config=dict(raw.get("config") or {}), metrics=raw.get("metrics"), device=raw.get("device", ""),
-            precision=raw.get("precision", ""), created=raw.get("created", ""), error=raw.get("error"),
-            pid=raw.get("pid"), process=raw.get("process"),
+            config=dict(raw.get("config") or {}),
+            metrics=raw.get("metrics"),
+            device=raw.get("device", ""),
+            precision=raw.get("precision", ""),
+            created=raw.get("created", ""),
+            error=raw.get("error"),
+            pid=raw.get("pid"),
+            process=raw.get("process"),
         )
 
 
@@ -214,11 +233,18 @@ def list_runs(root: str | Path) -> list[RunSummary]:
         except ValueError:
             continue
         metrics = record.metrics or {}
-        summaries.append(RunSummary(
-            id=run_dir.name, path=run_dir, status=effective_status(record), model=record.model.name,
-            data=record.data.get("source", "?"), created=record.created,
-            accuracy=metrics.get("accuracy"), f1_macro=metrics.get("f1_macro"),
-        ))
+        summaries.append(
+            RunSummary(
+                id=run_dir.name,
+                path=run_dir,
+                status=effective_status(record),
+                model=record.model.name,
+                data=record.data.get("source", "?"),
+                created=record.created,
+                accuracy=metrics.get("accuracy"),
+                f1_macro=metrics.get("f1_macro"),
+            )
+        )
     return sorted(summaries, key=lambda s: s.id, reverse=True)
 
 

@@ -6,27 +6,35 @@ run's `events.jsonl`. It never prints. AdamW with linear warmup and decay, gradi
 loss for imbalanced labels, and early stopping that restores the best epoch's weights. Seeded and
 reproducible on the CPU.
 """
+
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 from accelerate import Accelerator
 from accelerate.utils import broadcast_object_list, gather_object, set_seed
+from torch.utils.data import DataLoader
 
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
 from .data import PreparedData, values_of
-from .devices import (autocast_on_cpu, cpu_threads_for, describe_device, make_accelerator, synchronize,
-                      training_precision)
+from .devices import (
+    autocast_on_cpu,
+    cpu_threads_for,
+    describe_device,
+    make_accelerator,
+    synchronize,
+    training_precision,
+)
 from .events import Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped
 from .metrics import HEADLINE_METRICS, compute_classification_metrics, compute_headline_scores
 from .models import ModelBundle, ModelFamily, family_for
@@ -54,8 +62,9 @@ def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: i
     steps_per_epoch = math.ceil(train_rows / batch_size / config.grad_accumulation)
     epochs = config.epochs or max(defaults.epochs, math.ceil(defaults.min_steps / steps_per_epoch))
     patience = defaults.patience if epochs == defaults.epochs else max(defaults.patience, epochs // 4)
-    return dataclasses.replace(config, batch_size=batch_size, epochs=epochs,
-                               patience=patience if config.patience is None else config.patience)
+    return dataclasses.replace(
+        config, batch_size=batch_size, epochs=epochs, patience=patience if config.patience is None else config.patience
+    )
 
 
 def class_weights(labels: list[int], n_classes: int) -> torch.Tensor:
@@ -74,13 +83,13 @@ def shard_batches(loader: DataLoader, accelerator: Accelerator) -> DataLoader:
     only for equal-sized batches; the BERT loader's batches are sorted by length and vary in size.)"""
     if accelerator.num_processes == 1:
         return loader
-    batches = list(loader.batch_sampler)[accelerator.process_index::accelerator.num_processes]
-    return DataLoader(loader.dataset, batch_sampler=batches, collate_fn=loader.collate_fn,
-                      pin_memory=loader.pin_memory)
+    batches = list(loader.batch_sampler)[accelerator.process_index :: accelerator.num_processes]
+    return DataLoader(loader.dataset, batch_sampler=batches, collate_fn=loader.collate_fn, pin_memory=loader.pin_memory)
 
 
-def predict_loader(model: torch.nn.Module, loader: Any, accelerator: Accelerator,
-                   autocast: Callable[[], Any] = contextlib.nullcontext) -> tuple[float, list[int], list[int]]:
+def predict_loader(
+    model: torch.nn.Module, loader: Any, accelerator: Accelerator, autocast: Callable[[], Any] = contextlib.nullcontext
+) -> tuple[float, list[int], list[int]]:
     """Mean loss, predictions and references over this process's share of the rows, gathered across processes
     once at the end (the shares differ in size, which a per-batch gather cannot take)."""
     model = accelerator.unwrap_model(model)  # no DDP: processes may run different numbers of batches
@@ -118,10 +127,12 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
     precision = training_precision(accelerator, bundle.model, config.cpu_bf16)
     record = {
         "model": {"name": bundle.name, "kind": family.kind, **bundle.info},
-        "config": {**config.to_dict(), "lr": lr}, "data": data.summary(),
+        "config": {**config.to_dict(), "lr": lr},
+        "data": data.summary(),
         "labels": list(data.labels.names),
         "columns": {"text": data.columns.text, "label": data.columns.label, "features": list(data.columns.features)},
-        "device": describe_device(accelerator), "precision": precision,
+        "device": describe_device(accelerator),
+        "precision": precision,
     }
     loop = TrainingRun(config, data, bundle, accelerator, lr, precision, budget_seconds)
     main = accelerator.is_main_process
@@ -134,10 +145,21 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
             runs.append_event(run_dir, event)
         return event
 
-    yield emit(Started(run_id=run_dir.name if run_dir else "", model=bundle.name, device=record["device"],
-                       precision=precision, total_steps=loop.total_steps, epochs=config.epochs,
-                       train_rows=len(data.train), validation_rows=len(data.validation), labels=data.labels.names,
-                       max_length=bundle.info.get("max_length"), run_dir=str(run_dir or "")))
+    yield emit(
+        Started(
+            run_id=run_dir.name if run_dir else "",
+            model=bundle.name,
+            device=record["device"],
+            precision=precision,
+            total_steps=loop.total_steps,
+            epochs=config.epochs,
+            train_rows=len(data.train),
+            validation_rows=len(data.validation),
+            labels=data.labels.names,
+            max_length=bundle.info.get("max_length"),
+            run_dir=str(run_dir or ""),
+        )
+    )
     try:
         with cpu_threads_for(bundle.model, accelerator.device):
             for event in loop.run(should_stop):
@@ -156,6 +178,7 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
 @dataclass
 class BestEpoch:
     """The epoch with the best validation macro-F1 so far, and a CPU copy of its weights to restore at the end."""
+
     f1_macro: float
     epoch: float
     weights: dict[str, torch.Tensor]
@@ -164,15 +187,24 @@ class BestEpoch:
 class TrainingRun:
     """The state of one training run between events: prepared objects, step count, the best epoch so far."""
 
-    def __init__(self, config: TrainConfig, data: PreparedData, bundle: ModelBundle, accelerator: Accelerator,
-                 lr: float, precision: str, budget_seconds: float | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: PreparedData,
+        bundle: ModelBundle,
+        accelerator: Accelerator,
+        lr: float,
+        precision: str,
+        budget_seconds: float | None = None,
+    ):
         self.config, self.data, self.bundle, self.accelerator = config, data, bundle, accelerator
         self.autocast = lambda: autocast_on_cpu(precision, accelerator.device)
         self.epochs, self.labels = config.epochs, data.labels.names
         self.run_dir: Path | None = None  # set once the run folder exists
         # fused: one kernel for all parameters' updates on a GPU instead of several per tensor
-        optimizer = torch.optim.AdamW(bundle.model.parameters(), lr=lr, weight_decay=config.weight_decay,
-                                      fused=accelerator.device.type == "cuda")
+        optimizer = torch.optim.AdamW(
+            bundle.model.parameters(), lr=lr, weight_decay=config.weight_decay, fused=accelerator.device.type == "cuda"
+        )
         # Each process takes every n-th batch; the prepared scheduler steps once per process at each optimiser step.
         batches_per_process = math.ceil(len(bundle.train_loader) / accelerator.num_processes)
         self.steps_per_epoch = math.ceil(batches_per_process / config.grad_accumulation)
@@ -180,7 +212,8 @@ class TrainingRun:
         self.budget_seconds, self.timed_from, self.last_event = budget_seconds, 0.0, 0.0
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_factor)
         self.model, self.optimizer, self.train_loader, self.scheduler = accelerator.prepare(
-            bundle.model, optimizer, bundle.train_loader, scheduler)
+            bundle.model, optimizer, bundle.train_loader, scheduler
+        )
         self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
         weights = class_weights(values_of(data.train, "label"), len(self.labels)) if config.class_weights else None
         self.loss_weights = weights.to(accelerator.device) if weights is not None else None
@@ -215,9 +248,13 @@ class TrainingRun:
             broadcast_object_list(fitted, from_process=0)
         self.total_steps = fitted[0]
         self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
-        return Planned(step=self.step, total_steps=self.total_steps,
-                       epochs=round(self.total_steps / self.steps_per_epoch, 2), budget_seconds=self.budget_seconds,
-                       seconds_per_step=round(seconds_per_step, 4))
+        return Planned(
+            step=self.step,
+            total_steps=self.total_steps,
+            epochs=round(self.total_steps / self.steps_per_epoch, 2),
+            budget_seconds=self.budget_seconds,
+            seconds_per_step=round(seconds_per_step, 4),
+        )
 
     def run(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
         self.model.train()
@@ -239,8 +276,7 @@ class TrainingRun:
                         yield self.fit_into_budget()
                     if self.reports_step():
                         # reading the loss waits for the device; only here, so a GPU can run steps ahead
-                        yield self.step_event(loss.item(), samples,
-                                              epoch + (batch_index + 1) / len(self.train_loader))
+                        yield self.step_event(loss.item(), samples, epoch + (batch_index + 1) / len(self.train_loader))
                     if self.step >= self.total_steps:  # the budget can end the last epoch part way
                         break
             epoch += 1
@@ -280,9 +316,16 @@ class TrainingRun:
 
     def step_event(self, loss: float, samples: int, epoch: float) -> Step:
         elapsed = self.elapsed
-        return Step(step=self.step, total_steps=self.total_steps, epoch=round(epoch, 4), loss=loss,
-                    learning_rate=self.scheduler.get_last_lr()[0], samples_per_second=samples / max(elapsed, 1e-9),
-                    eta_seconds=elapsed / self.step * (self.total_steps - self.step), elapsed_seconds=elapsed)
+        return Step(
+            step=self.step,
+            total_steps=self.total_steps,
+            epoch=round(epoch, 4),
+            loss=loss,
+            learning_rate=self.scheduler.get_last_lr()[0],
+            samples_per_second=samples / max(elapsed, 1e-9),
+            eta_seconds=elapsed / self.step * (self.total_steps - self.step),
+            elapsed_seconds=elapsed,
+        )
 
     def evaluate_epoch(self, epoch: float) -> Evaluated:
         loss, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
@@ -290,10 +333,17 @@ class TrainingRun:
         is_best = self.best is None or scores["f1_macro"] > self.best.f1_macro
         if is_best:  # keep a CPU copy, so the best epoch can be restored when later ones overfit
             state = self.accelerator.unwrap_model(self.model).state_dict()
-            self.best = BestEpoch(scores["f1_macro"], epoch,
-                                  {k: v.detach().to("cpu", copy=True) for k, v in state.items()})
-        return Evaluated(step=self.step, epoch=epoch, loss=loss, accuracy=scores["accuracy"],
-                         f1_macro=scores["f1_macro"], is_best=is_best)
+            self.best = BestEpoch(
+                scores["f1_macro"], epoch, {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+            )
+        return Evaluated(
+            step=self.step,
+            epoch=epoch,
+            loss=loss,
+            accuracy=scores["accuracy"],
+            f1_macro=scores["f1_macro"],
+            is_best=is_best,
+        )
 
     def save_finished(self) -> Finished:
         if self.best is not None:
@@ -301,8 +351,12 @@ class TrainingRun:
         _, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
         metrics = compute_classification_metrics(references, predictions, self.labels)
         self._save(Status.FINISHED, metrics)
-        return Finished(step=self.step, elapsed_seconds=self.elapsed, best_epoch=self.best_epoch,
-                        metrics={k: metrics[k] for k in HEADLINE_METRICS})
+        return Finished(
+            step=self.step,
+            elapsed_seconds=self.elapsed,
+            best_epoch=self.best_epoch,
+            metrics={k: metrics[k] for k in HEADLINE_METRICS},
+        )
 
     @property
     def best_epoch(self) -> float | None:
@@ -322,13 +376,21 @@ class TrainingRun:
         if metrics is not None:
             runs.atomic_write_json(self.run_dir / runs.METRICS_FILE, metrics)
         headline = {k: metrics[k] for k in HEADLINE_METRICS} if metrics else None
-        runs.update_run(self.run_dir, status=status, metrics=headline, steps=self.step, best_epoch=self.best_epoch,
-                        elapsed_seconds=round(self.elapsed, 2))
+        runs.update_run(
+            self.run_dir,
+            status=status,
+            metrics=headline,
+            steps=self.step,
+            best_epoch=self.best_epoch,
+            elapsed_seconds=round(self.elapsed, 2),
+        )
 
 
 def _readable(error: Exception, config: TrainConfig) -> str:
     if isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower():
-        return (f"Out of memory with batch size {config.batch_size}"
-                f"{f' and max length {config.max_length}' if config.max_length else ''}: "
-                f"try a smaller batch size or max length.")
+        return (
+            f"Out of memory with batch size {config.batch_size}"
+            f"{f' and max length {config.max_length}' if config.max_length else ''}: "
+            f"try a smaller batch size or max length."
+        )
     return f"Training failed: {type(error).__name__}: {str(error).strip()[:300]}"

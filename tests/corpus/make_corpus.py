@@ -8,6 +8,7 @@ from a fixed seed, so every run of the tests sees the same bytes. `CORPUS` says,
 workbench is meant to do with it: `None` means it loads and trains; a string is a fragment of the one-sentence
 error the user must get.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,8 @@ import io
 import random
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 POSITIVE = ["great", "fun", "wonderful", "loved", "brilliant", "charming"]
 NEGATIVE = ["awful", "boring", "mess", "terrible", "dull", "poor"]
@@ -93,15 +94,17 @@ def many_rows(n: int = 100_000) -> str:
 
 
 def emoji_rtl() -> str:
-    texts = {"positive": ["😀 رائع جدا great", "שמח מאוד 🎉 fun", "👍 loved it ✨"],
-             "negative": ["😡 سيء جدا awful", "עצוב 💔 boring", "👎 a mess"]}
+    texts = {
+        "positive": ["😀 رائع جدا great", "שמח מאוד 🎉 fun", "👍 loved it ✨"],
+        "negative": ["😡 سيء جدا awful", "עצוב 💔 boring", "👎 a mess"],
+    }
     rows = [[texts[label][i % 3] + f" {i}", label] for i, label in enumerate(["positive", "negative"] * 20)]
     return table(["نص review", "sentiment 🏷️"], rows)
 
 
 def formulas() -> str:
     """Cells a spreadsheet would run as formulas (CSV injection), in the text and as a label."""
-    starts = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
+    starts = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
     rows = [[f"{starts[i % len(starts)]} {text}", label] for i, (text, label) in enumerate(rows_of(40))]
     return table(["review", "sentiment"], rows)
 
@@ -123,8 +126,10 @@ CORPUS: dict[str, tuple[Maker, str | None]] = {
     "ragged.csv": (ragged, "line 7"),
     "quoted_newlines.csv": (quoted_newlines, None),
     "big_cell.csv": (big_cell, None),
-    "duplicate_headers.csv": (lambda: table(["review", "review", "label"],
-                                            [[t, t[::-1], lb] for t, lb in rows_of(40)]), None),
+    "duplicate_headers.csv": (
+        lambda: table(["review", "review", "label"], [[t, t[::-1], lb] for t, lb in rows_of(40)]),
+        None,
+    ),
     "spaced_headers.csv": (lambda: reviews(40, header=("  the review ", " sentiment  ")), None),
     "labels_int.csv": (lambda: with_labels(["0", "1"]), None),
     "labels_float.csv": (lambda: with_labels(["0.5", "1.5"]), None),
@@ -132,8 +137,10 @@ CORPUS: dict[str, tuple[Maker, str | None]] = {
     "labels_some_empty.csv": (lambda: with_labels(["yes", "no", ""], 60), None),
     "labels_all_empty.csv": (lambda: with_labels([""]), "empty in every row"),
     "one_class.csv": (lambda: with_labels(["spam"]), "only one class"),
-    "unique_labels.csv": (lambda: table(["review", "label"], [[t, f"id-{i}"] for i, (t, _) in enumerate(rows_of(200))]),
-                          "looks like an id"),
+    "unique_labels.csv": (
+        lambda: table(["review", "label"], [[t, f"id-{i}"] for i, (t, _) in enumerate(rows_of(200))]),
+        "looks like an id",
+    ),
     "one_row.csv": (lambda: reviews(1), "only one class"),
     "rows_100k.csv": (many_rows, None),
     "emoji_rtl.csv": (emoji_rtl, None),
@@ -159,5 +166,5 @@ def make_corpus(folder: str | Path) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    for name, path in make_corpus(sys.argv[1] if len(sys.argv) > 1 else "corpus").items():
+    for path in make_corpus(sys.argv[1] if len(sys.argv) > 1 else "corpus").values():
         print(f"{path.stat().st_size:>10,}  {path}")

@@ -1,6 +1,7 @@
 """Run many `python -m workbench ...` commands in one process, so that torch is imported once rather than once per
 file: each command gets what `python -m workbench ARGS` would give (its stdout, its stderr with any traceback that
 escaped, its exit status). Usage: `python tests/corpus/run_cli.py COMMANDS.json RESULTS.json`."""
+
 from __future__ import annotations
 
 import contextlib

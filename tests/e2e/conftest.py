@@ -1,5 +1,6 @@
 """A real launched app for the end-to-end tests: `python app.py` in a subprocess on a free loopback port, with its
 own runs folder, offline, as a user would start it."""
+
 from __future__ import annotations
 
 import os
@@ -24,12 +25,20 @@ def _free_port() -> int:
 
 def start_app(tmp_path: Path, script: Path = ROOT / "app.py", **env: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                   "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                   "WORKBENCH_RUNS_DIR": str(tmp_path / "runs"), **env}
+    environment = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_EVALUATE_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "WORKBENCH_RUNS_DIR": str(tmp_path / "runs"),
+        **env,
+    }
     log = open(tmp_path / "app.log", "w")
-    process = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=environment,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], cwd=tmp_path, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

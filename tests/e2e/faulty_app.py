@@ -1,6 +1,7 @@
 """The workbench app with one fault planted, for tests/e2e/test_faults.py: an MLP with exactly 13 hidden units
 runs out of memory on its first forward pass, as a too-large model would on a GPU; every other model is untouched.
 Started like app.py (`python tests/e2e/faulty_app.py`)."""
+
 import torch
 
 from workbench.models import mlp

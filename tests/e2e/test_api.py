@@ -1,5 +1,6 @@
 """The launched app driven through `gradio_client`, as an API user would: load a CSV, train (streaming progress),
 stop, queue, evaluate, predict, label a CSV, list/download/delete runs, and two visitors kept apart."""
+
 from __future__ import annotations
 
 import csv
@@ -59,7 +60,7 @@ def test_train_mlp_then_predicts_and_evaluates(app_url, tmp_path):
     assert sum(map(sum, report["confusion_matrix"])) == report["n"]
 
     rows = tmp_path / "to-label.csv"
-    rows.write_text("review\n=HYPERLINK(\"http://x\")\nA dull and boring mess\n", encoding="utf-8")
+    rows.write_text('review\n=HYPERLINK("http://x")\nA dull and boring mess\n', encoding="utf-8")
     labelled = client.predict(run_id, handle_file(str(rows)), api_name="/predict_csv")
     with open(labelled, newline="", encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
@@ -98,8 +99,11 @@ def test_tiny_bert_trains_and_stop_keeps_the_run(app_url, tiny_bert_dir):
     job = start_long_bert(client, tiny_bert_dir)
 
     def streamed_steps() -> set[int]:
-        return {u[STATUS]["last_event"]["step"] for u in job.outputs()
-                if u[STATUS]["last_event"] and u[STATUS]["last_event"]["kind"] == "step"}
+        return {
+            u[STATUS]["last_event"]["step"]
+            for u in job.outputs()
+            if u[STATUS]["last_event"] and u[STATUS]["last_event"]["kind"] == "step"
+        }
 
     deadline = time.monotonic() + 60
     while len(streamed_steps()) < 3 and time.monotonic() < deadline:
@@ -135,8 +139,13 @@ def test_visitors_of_a_shared_deployment_are_kept_apart(shared_app_url):
     assert alice.predict(run_id, "fun", api_name="/predict")
     assert run_id in [row[0] for row in alice.predict(api_name="/list_runs")[0]["data"]]
     assert run_id not in [row[0] for row in bob.predict(api_name="/list_runs")[0]["data"]]
-    for endpoint, args in (("/predict", (run_id, "fun")), ("/evaluate", (run_id, None)), ("/download_run", (run_id,)),
-                           ("/push_run", (run_id, "bob/taken", "")), ("/delete_run", (run_id,))):
+    for endpoint, args in (
+        ("/predict", (run_id, "fun")),
+        ("/evaluate", (run_id, None)),
+        ("/download_run", (run_id,)),
+        ("/push_run", (run_id, "bob/taken", "")),
+        ("/delete_run", (run_id,)),
+    ):
         with pytest.raises(Exception, match="no run"):
             bob.predict(*args, api_name=endpoint)
     assert alice.predict(run_id, "fun", api_name="/predict"), "Bob's attempts must not have touched Alice's run"

@@ -1,6 +1,7 @@
 """The whole workbench in a real headless Chromium, as a user clicks through it: upload the example CSV on the Data
 tab, train the MLP on the Train tab and watch it finish, try a text on Predict, score the run on Evaluate and find
 it on Runs. A full-page screenshot of each tab lands in $WORKBENCH_SCREENSHOTS (else tmp_path/screenshots)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,8 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -21,8 +22,16 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CSV = ROOT / "workbench" / "ui" / "examples" / "reviews.csv"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LABELS = ("negative", "neutral", "positive")
 TRAIN_TIMEOUT_MS = 180_000
 VIEWPORT = {"width": 1400, "height": 900}
@@ -66,8 +75,10 @@ class Steps:
             with contextlib.suppress(Exception):
                 self.page.screenshot(path=str(self.shots / f"failed-{slug}.png"), full_page=True)
             message = str(error).split("Aria snapshot:")[0].strip()[:2000]  # the page's whole tree is noise here
-            raise AssertionError(f"step '{name}' failed after {time.monotonic() - started:.1f}s: {message}\n"
-                                 f"--- app log (tail) ---\n{self.log_tail()}") from error
+            raise AssertionError(
+                f"step '{name}' failed after {time.monotonic() - started:.1f}s: {message}\n"
+                f"--- app log (tail) ---\n{self.log_tail()}"
+            ) from error
         print(f"  ok {time.monotonic() - started:5.1f}s  {name}")
 
     def screenshot(self, tab: str) -> Path:
@@ -91,8 +102,9 @@ def block(page: Page, label: str):
     return page.locator(".block").filter(has=page.get_by_text(label, exact=True)).filter(visible=True).last
 
 
-def test_upload_train_predict_evaluate_in_a_browser(app_url: str, app_log: Path | None, shots_dir: Path,
-                                                    tmp_path: Path) -> None:
+def test_upload_train_predict_evaluate_in_a_browser(
+    app_url: str, app_log: Path | None, shots_dir: Path, tmp_path: Path
+) -> None:
     csv = tmp_path / "reviews.csv"
     shutil.copy(EXAMPLE_CSV, csv)
     with sync_playwright() as p:
@@ -179,7 +191,8 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
     with steps.step("Evaluate: score the run on its validation split"):
         open_tab(page, "Evaluate")
         expect(page.get_by_role("combobox", name="Run", exact=True).filter(visible=True)).to_have_value(
-            run_id, timeout=15_000)
+            run_id, timeout=15_000
+        )
         page.get_by_role("button", name="Evaluate", exact=True).click()
         expect(block(page, "Metrics")).to_contain_text("accuracy", timeout=60_000)
         expect(block(page, "Per class")).to_contain_text("positive", timeout=10_000)

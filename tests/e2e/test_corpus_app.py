@@ -1,6 +1,7 @@
 """Every file of the hostile corpus (tests/corpus/make_corpus.py) through the launched app, as an API client sends
 it: `/load_data`, then `/train` with the MLP for the files that load. Each either works, or fails with one readable
 sentence (a gradio AppError, no traceback); the preview stays capped, and the server answers afterwards."""
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,6 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-
 from test_api import STATUS, load, train_all, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus"))
@@ -63,8 +63,9 @@ def test_corpus_file_works_or_gets_one_sentence_and_the_server_stays_up(name, co
 def train_then_stop(client: Client) -> None:
     """Training on 100,000 rows starts, and stops when asked (training it through would take minutes)."""
     job = client.submit(model="mlp", epochs=1, api_name="/train")
-    running = wait_for(job, lambda s: s["status"] == "running" and (s["last_event"] or {}).get("kind") == "step",
-                       timeout=180)
+    running = wait_for(
+        job, lambda s: s["status"] == "running" and (s["last_event"] or {}).get("kind") == "step", timeout=180
+    )
     assert running["last_event"]["total_steps"] == 80_000 // 64  # 80% of the rows, in batches of 64
     client.predict(api_name="/stop")
     assert wait_for(job, lambda s: s["status"] == "stopped", timeout=60)["run_id"] == running["run_id"]

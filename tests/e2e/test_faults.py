@@ -2,6 +2,7 @@
 readable reason while the app goes on serving; a server killed with SIGKILL mid-training and started again on the
 same runs folder shows every finished run intact and the killed one as interrupted, and loads no damaged file.
 (Stopping within ~2 s and the queue are tested in test_api.py.)"""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,11 @@ import signal
 from pathlib import Path
 
 import pytest
+from conftest import start_app, stop_app
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-
-from conftest import start_app, stop_app
 from test_api import EXAMPLE, STATUS, load, start_long_bert, train_all, wait_for
+
 from workbench import runs
 from workbench.predict import Predictor
 
@@ -42,7 +43,9 @@ def test_out_of_memory_fails_that_run_only_and_the_app_keeps_serving(faulty_app_
     crashed = train_all(client, model="mlp", epochs=2, hidden_size=13)[-1][STATUS]
 
     assert crashed["status"] == "failed"
-    assert crashed["error"].startswith("Out of memory with batch size") and "try a smaller batch size" in crashed["error"]
+    assert (
+        crashed["error"].startswith("Out of memory with batch size") and "try a smaller batch size" in crashed["error"]
+    )
     assert "\n" not in crashed["error"] and "Traceback" not in crashed["error"]
     assert statuses(client)[crashed["run_id"]] == "failed"
     assert other.predict(good["run_id"], "a wonderful film", api_name="/predict"), "the app must keep serving"

@@ -1,6 +1,7 @@
 """Load on one launched server, over loopback, bounded in count and time: 20 concurrent `/predict` requests while two
 trainings are asked for at the same moment. Every prediction is answered, one training runs and the other is told
 it waits in the queue, then runs too; the latency figures are printed (no absolute-time asserts: CI machines vary)."""
+
 from __future__ import annotations
 
 import statistics
@@ -9,7 +10,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from gradio_client import Client
-
 from test_api import EXAMPLE, STATUS, load, train_all
 
 PREDICTIONS, TRAININGS = 20, 2
@@ -27,8 +27,7 @@ def timed_predict(client: Client, run_id: str) -> tuple[float, dict]:
 
 
 def figures(latencies: list[float]) -> str:
-    return (f"p50 {statistics.median(latencies):.3f}s, p95 {percentile(latencies, 0.95):.3f}s, "
-            f"max {max(latencies):.3f}s")
+    return f"p50 {statistics.median(latencies):.3f}s, p95 {percentile(latencies, 0.95):.3f}s, max {max(latencies):.3f}s"
 
 
 def test_twenty_predictions_and_two_trainings_at_once(app_url):
@@ -60,8 +59,10 @@ def test_twenty_predictions_and_two_trainings_at_once(app_url):
         trainings = [future.result(timeout=300) for future in trainings]
 
     assert all(set(answer) == {"negative", "neutral", "positive"} for _, answer in answers)
-    print(f"\none /predict at a time: {figures(alone)}; {PREDICTIONS} concurrent, idle: {figures(idle)}; as 2 trainings start: "
-          f"{figures([seconds for seconds, _ in answers])}")
+    print(
+        f"\none /predict at a time: {figures(alone)}; {PREDICTIONS} concurrent, idle: {figures(idle)}; "
+        f"as 2 trainings start: {figures([seconds for seconds, _ in answers])}"
+    )
     first_seen = sorted((statuses[0]["queue_position"], statuses[0]["status"]) for statuses in trainings)
     assert first_seen[1] == (1, "queued"), first_seen  # the later of the two is told it waits behind the other
     assert first_seen[0][0] == 0, first_seen

@@ -2,6 +2,7 @@
 server paths, run ids never leave the runs folder, two visitors never see, load, download, stop or watch each other's
 work, Gradio serves no server file it was not given, the upload limits hold before a file is read, and a Hub token
 in the environment never lands in a run folder, the log or an answer."""
+
 from __future__ import annotations
 
 import os
@@ -12,16 +13,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import APP_DIRS, start_app, stop_app
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-
-from conftest import APP_DIRS, start_app, stop_app
 from test_api import EXAMPLE, STATUS, load, train_all, wait_for
 
 TOKEN = "hf_SecretTokenForTheTestsOnly0123456789"
 MAX_ROWS = 500
-SERVER_PATHS = ["../../etc/passwd", "/etc", "/etc/passwd", "~", "~/.cache/huggingface", "runs/escape", "./runs",
-                "runs/visitors", "C:\\Windows"]
+SERVER_PATHS = [
+    "../../etc/passwd",
+    "/etc",
+    "/etc/passwd",
+    "~",
+    "~/.cache/huggingface",
+    "runs/escape",
+    "./runs",
+    "runs/visitors",
+    "C:\\Windows",
+]
 BAD_RUN_IDS = ["../x", "..", "/etc/passwd", "20250101-120000-mlp-0123456789ab/../../x", "escape", "visitors"]
 
 
@@ -30,8 +39,9 @@ def app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("secure-app")
     (folder / "runs").mkdir()
     (folder / "runs" / "escape").symlink_to("/etc")  # a link inside the runs folder that points out of it
-    process, url = start_app(folder, WORKBENCH_SHARED="1", WORKBENCH_MAX_UPLOAD_MB="1",
-                             WORKBENCH_MAX_ROWS=str(MAX_ROWS), HF_TOKEN=TOKEN)
+    process, url = start_app(
+        folder, WORKBENCH_SHARED="1", WORKBENCH_MAX_UPLOAD_MB="1", WORKBENCH_MAX_ROWS=str(MAX_ROWS), HF_TOKEN=TOKEN
+    )
     yield url
     stop_app(process)
 
@@ -58,8 +68,13 @@ def test_run_ids_never_leave_the_runs_folder(alice, run_id, tmp_path):
     client, _ = alice
     rows = tmp_path / "rows.csv"
     rows.write_text("review\nfun\n")
-    for endpoint, args in (("/predict", (run_id, "fun")), ("/evaluate", (run_id, None)), ("/download_run", (run_id,)),
-                           ("/delete_run", (run_id,)), ("/predict_csv", (run_id, handle_file(str(rows))))):
+    for endpoint, args in (
+        ("/predict", (run_id, "fun")),
+        ("/evaluate", (run_id, None)),
+        ("/download_run", (run_id,)),
+        ("/delete_run", (run_id,)),
+        ("/predict_csv", (run_id, handle_file(str(rows)))),
+    ):
         with pytest.raises(AppError, match="is not a run id|There is no run"):
             client.predict(*args, api_name=endpoint)
 
@@ -105,8 +120,11 @@ def test_an_api_client_cannot_hand_in_a_server_path_as_an_upload(app):
     secret = APP_DIRS[app] / "secret.csv"  # a CSV on the server that nobody uploaded, in the app's own folder
     secret.write_text("review,sentiment\n" + "".join(f"secret {i},pos\nsecret {i},neg\n" for i in range(20)))
     for path in ("/etc/passwd", str(secret)):
-        posted = httpx.post(f"{app}gradio_api/call/load_data", timeout=30,
-                            json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]})
+        posted = httpx.post(
+            f"{app}gradio_api/call/load_data",
+            timeout=30,
+            json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]},
+        )
         stream = httpx.get(f"{app}gradio_api/call/load_data/{posted.json()['event_id']}", timeout=30).text
         assert "event: error" in stream and "secret 1" not in stream and "root:" not in stream, stream[:500]
 

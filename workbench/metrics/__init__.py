@@ -20,26 +20,61 @@ if TYPE_CHECKING:
     import evaluate
 
 METRICS_DIR = Path(__file__).resolve().parent
-AVAILABLE_METRICS = ("accuracy", "confusion_matrix", "f1", "hamming_loss", "mae", "mse", "pearsonr", "precision",
-                     "r_squared", "recall", "spearmanr")
+AVAILABLE_METRICS = (
+    "accuracy",
+    "confusion_matrix",
+    "f1",
+    "hamming_loss",
+    "mae",
+    "mse",
+    "pearsonr",
+    "precision",
+    "r_squared",
+    "recall",
+    "spearmanr",
+)
 # The configs a module takes besides its default one; "multilabel" swaps label ids for 0/1 indicator rows.
-METRIC_CONFIGS = {"accuracy": ("multilabel",), "f1": ("multilabel",), "precision": ("multilabel",),
-                  "recall": ("multilabel",)}
+METRIC_CONFIGS = {
+    "accuracy": ("multilabel",),
+    "f1": ("multilabel",),
+    "precision": ("multilabel",),
+    "recall": ("multilabel",),
+}
 # The scalar scores of a report and their names for people; the first five are a run's headline (run.json, events).
-REPORT_METRICS = {"accuracy": "Accuracy", "f1_macro": "Macro F1", "f1_weighted": "Weighted F1",
-                  "precision_macro": "Macro precision", "recall_macro": "Macro recall",
-                  "precision_weighted": "Weighted precision", "recall_weighted": "Weighted recall"}
+REPORT_METRICS = {
+    "accuracy": "Accuracy",
+    "f1_macro": "Macro F1",
+    "f1_weighted": "Weighted F1",
+    "precision_macro": "Macro precision",
+    "recall_macro": "Macro recall",
+    "precision_weighted": "Weighted precision",
+    "recall_weighted": "Weighted recall",
+}
 HEADLINE_METRICS = tuple(REPORT_METRICS)[:5]
 # The same for multi-label and regression reports; the first two of each are what training counts every epoch
 # (compute_multilabel_headline, compute_regression_headline).
-MULTILABEL_REPORT_METRICS = {"f1_micro": "Micro F1", "subset_accuracy": "Subset accuracy", "f1_macro": "Macro F1",
-                             "f1_samples": "Samples F1", "hamming_loss": "Hamming loss",
-                             "precision_micro": "Micro precision", "recall_micro": "Micro recall",
-                             "precision_macro": "Macro precision", "recall_macro": "Macro recall",
-                             "precision_samples": "Samples precision", "recall_samples": "Samples recall"}
+MULTILABEL_REPORT_METRICS = {
+    "f1_micro": "Micro F1",
+    "subset_accuracy": "Subset accuracy",
+    "f1_macro": "Macro F1",
+    "f1_samples": "Samples F1",
+    "hamming_loss": "Hamming loss",
+    "precision_micro": "Micro precision",
+    "recall_micro": "Micro recall",
+    "precision_macro": "Macro precision",
+    "recall_macro": "Macro recall",
+    "precision_samples": "Samples precision",
+    "recall_samples": "Samples recall",
+}
 MULTILABEL_HEADLINE_METRICS = tuple(MULTILABEL_REPORT_METRICS)[:2]
-REGRESSION_REPORT_METRICS = {"rmse": "RMSE", "mae": "MAE", "r2": "R²", "pearson": "Pearson r",
-                             "spearman": "Spearman ρ", "mse": "MSE"}
+REGRESSION_REPORT_METRICS = {
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+    "pearson": "Pearson r",
+    "spearman": "Spearman ρ",
+    "mse": "MSE",
+}
 REGRESSION_HEADLINE_METRICS = tuple(REGRESSION_REPORT_METRICS)[:2]
 # Report scores where smaller is better (errors and losses); every other score is better when larger.
 LOWER_IS_BETTER = frozenset({"hamming_loss", "mse", "rmse", "mae"})
@@ -60,8 +95,10 @@ def load_metric(name: str, config_name: str | None = None) -> evaluate.Evaluatio
         config_name = None
     if config_name is not None and config_name not in METRIC_CONFIGS.get(name, ()):
         configs = METRIC_CONFIGS.get(name)
-        raise ValueError(f"Metric {name!r} has no config {config_name!r}; "
-                         + (f"its configs: {', '.join(configs)}." if configs else "it takes no config."))
+        raise ValueError(
+            f"Metric {name!r} has no config {config_name!r}; "
+            + (f"its configs: {', '.join(configs)}." if configs else "it takes no config.")
+        )
     return _load_metric(name, config_name)
 
 
@@ -81,8 +118,9 @@ def _compute(name: str, references: list, predictions: list, config_name: str | 
         return load_metric(name, config_name).compute(references=references, predictions=predictions, **kwargs)
 
 
-def _checked(references: Sequence[int], predictions: Sequence[int],
-             label_names: Sequence[str]) -> tuple[list[int], list[int], list[int]]:
+def _checked(
+    references: Sequence[int], predictions: Sequence[int], label_names: Sequence[str]
+) -> tuple[list[int], list[int], list[int]]:
     """Plain-int references, predictions and label ids, after the checks every score needs."""
     # Plain ints: numpy or torch integers would otherwise leak into the features evaluate checks.
     references = [int(label) for label in references]
@@ -99,8 +137,7 @@ def _checked(references: Sequence[int], predictions: Sequence[int],
     return references, predictions, labels
 
 
-def compute_headline_scores(references: Sequence[int], predictions: Sequence[int],
-                            label_names: Sequence[str]) -> dict:
+def compute_headline_scores(references: Sequence[int], predictions: Sequence[int], label_names: Sequence[str]) -> dict:
     """Accuracy and macro-F1 only: what training watches every epoch to keep the best one.
 
     Counted here from a confusion matrix rather than through the evaluate modules, because it runs every epoch and
@@ -130,8 +167,10 @@ def compute_classification_metrics(
     # Fixing labels=range(n) keeps every class in the per-class lists and the matrix, even if absent from the data.
     # Per-class scores come from the modules once each; the macro and weighted averages are scikit-learn's plain
     # and support-weighted means of them (five module calls instead of eleven: each call has a fixed cost).
-    per_class_scores = {name: _compute(name, references, predictions, labels=labels, average=None,
-                                       zero_division=0)[name] for name in ("precision", "recall", "f1")}
+    per_class_scores = {
+        name: _compute(name, references, predictions, labels=labels, average=None, zero_division=0)[name]
+        for name in ("precision", "recall", "f1")
+    }
     matrix = _compute("confusion_matrix", references, predictions, labels=labels)["confusion_matrix"]
     support = [sum(row) for row in matrix]  # a row of the matrix counts the true examples of that class
 
@@ -169,14 +208,17 @@ def _as_rows(rows, kind: str) -> list[list]:
     checked = []
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
-            raise ValueError(f"{kind} row {i} is {row!r}, not a row of 0/1 indicators; multi-label scores take one "
-                             "list per example with a 0/1 entry for each label.")
+            raise ValueError(
+                f"{kind} row {i} is {row!r}, not a row of 0/1 indicators; multi-label scores take one "
+                "list per example with a 0/1 entry for each label."
+            )
         checked.append(row.tolist() if hasattr(row, "tolist") else list(row))
     return checked
 
 
-def _checked_multilabel(references, predictions,
-                        label_names: Sequence[str] | None = None) -> tuple[list[list[int]], list[list[int]]]:
+def _checked_multilabel(
+    references, predictions, label_names: Sequence[str] | None = None
+) -> tuple[list[list[int]], list[list[int]]]:
     """Plain-int 0/1 indicator rows, after the checks every multi-label score needs. Without label names the
     width every row must have is that of the first reference row."""
     references = _as_rows(references, "Reference")
@@ -184,8 +226,9 @@ def _checked_multilabel(references, predictions,
     if not references and not predictions:
         raise ValueError("No rows to evaluate.")
     if len(references) != len(predictions):
-        raise ValueError(f"Got {len(references)} reference rows but {len(predictions)} prediction rows; "
-                         "they must match.")
+        raise ValueError(
+            f"Got {len(references)} reference rows but {len(predictions)} prediction rows; they must match."
+        )
     if label_names is not None:
         width = len(label_names)
         expected = f"there are {width} labels {list(label_names)}"
@@ -194,20 +237,27 @@ def _checked_multilabel(references, predictions,
         expected = f"reference row 0 has {width}"
     if width < 2:
         # scikit-learn reads one indicator column as binary classes 0/1, not as one label; it is binary anyway.
-        raise ValueError(f"Multi-label scores need at least 2 labels, got {width}; a single yes/no label is binary "
-                         "classification: score it with compute_classification_metrics.")
+        raise ValueError(
+            f"Multi-label scores need at least 2 labels, got {width}; a single yes/no label is binary "
+            "classification: score it with compute_classification_metrics."
+        )
     for kind, rows in (("Reference", references), ("Prediction", predictions)):
         for i, row in enumerate(rows):
             if len(row) != width:
-                raise ValueError(f"{kind} row {i} has {len(row)} entries but {expected}; each row needs one 0/1 "
-                                 "entry per label.")
+                raise ValueError(
+                    f"{kind} row {i} has {len(row)} entries but {expected}; each row needs one 0/1 entry per label."
+                )
             bad = [value for value in row if value not in (0, 1)]
             if bad:
                 # int() would silently turn a probability such as 0.7 into 0: refuse anything but 0 and 1.
-                raise ValueError(f"{kind} row {i} holds {bad[0]!r}; multi-label rows hold only 0 and 1, one per "
-                                 "label (threshold probabilities or scores first).")
-    return ([[int(value) for value in row] for row in references],
-            [[int(value) for value in row] for row in predictions])
+                raise ValueError(
+                    f"{kind} row {i} holds {bad[0]!r}; multi-label rows hold only 0 and 1, one per "
+                    "label (threshold probabilities or scores first)."
+                )
+    return (
+        [[int(value) for value in row] for row in references],
+        [[int(value) for value in row] for row in predictions],
+    )
 
 
 def compute_multilabel_headline(references: Sequence[Sequence[int]], predictions: Sequence[Sequence[int]]) -> dict:
@@ -224,8 +274,10 @@ def compute_multilabel_headline(references: Sequence[Sequence[int]], predictions
     true_positives = int((truth & predicted).sum())
     # micro F1 = 2TP / (2TP + FP + FN) over every (row, label) entry; the denominator is all true plus all predicted
     denominator = int(truth.sum()) + int(predicted.sum())
-    return {"f1_micro": 2 * true_positives / denominator if denominator else 0.0,
-            "subset_accuracy": float((truth == predicted).all(dim=1).double().mean())}
+    return {
+        "f1_micro": 2 * true_positives / denominator if denominator else 0.0,
+        "subset_accuracy": float((truth == predicted).all(dim=1).double().mean()),
+    }
 
 
 def compute_multilabel_metrics(
@@ -274,19 +326,21 @@ def _numbers(values, kind: str) -> list[float]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{kind} {i} is {value!r}, not a number; regression scores take one number per "
-                             "row.") from None
+            raise ValueError(
+                f"{kind} {i} is {value!r}, not a number; regression scores take one number per row."
+            ) from None
         if not math.isfinite(number):
             raise ValueError(f"{kind} {i} is {number}; regression scores need finite numbers (no NaN or infinity).")
         if abs(number) > _FLOAT32_MAX:
-            raise ValueError(f"{kind} {i} is {number}, beyond the float32 range (±3.4e38) the metric modules "
-                             "read values in; rescale the target.")
+            raise ValueError(
+                f"{kind} {i} is {number}, beyond the float32 range (±3.4e38) the metric modules "
+                "read values in; rescale the target."
+            )
         numbers.append(number)
     return numbers
 
 
-def _checked_regression(references: Sequence[float],
-                        predictions: Sequence[float]) -> tuple[list[float], list[float]]:
+def _checked_regression(references: Sequence[float], predictions: Sequence[float]) -> tuple[list[float], list[float]]:
     """Plain-float references and predictions, after the checks every regression score needs."""
     references = _numbers(references, "Reference")
     predictions = _numbers(predictions, "Prediction")
@@ -306,8 +360,10 @@ def compute_regression_headline(references: Sequence[float], predictions: Sequen
     """
     references, predictions = _checked_regression(references, predictions)
     errors = [prediction - reference for reference, prediction in zip(references, predictions)]
-    return {"rmse": math.sqrt(math.fsum(error * error for error in errors) / len(errors)),
-            "mae": math.fsum(abs(error) for error in errors) / len(errors)}
+    return {
+        "rmse": math.sqrt(math.fsum(error * error for error in errors) / len(errors)),
+        "mae": math.fsum(abs(error) for error in errors) / len(errors),
+    }
 
 
 def compute_regression_metrics(references: Sequence[float], predictions: Sequence[float]) -> dict:

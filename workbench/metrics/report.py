@@ -1,5 +1,6 @@
 """Evaluating a saved run: predict on its own validation rows or on a labelled CSV, score the predictions with
 the shipped `evaluate` modules, and list the examples the model got wrong."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,32 +29,41 @@ def _csv_rows(predictor: Predictor, path: str | Path) -> tuple[list[str], list[l
     label_column = predictor.columns.label
     table, texts, features = read_rows_for_prediction(path, predictor.columns)
     if label_column not in table.column_names:
-        raise ValueError(f"{Path(path).name} has no label column '{label_column}' to evaluate against; "
-                         f"its columns are: {list_names(table.column_names)}.")
+        raise ValueError(
+            f"{Path(path).name} has no label column '{label_column}' to evaluate against; "
+            f"its columns are: {list_names(table.column_names)}."
+        )
     known, notes = set(predictor.labels), []
     values = [(v or "").strip() for v in table[label_column]]
     keep = [i for i, v in enumerate(values) if v in known]
     if len(keep) < len(values):
         unknown = sorted({v for v in values if v and v not in known})
-        notes.append(f"Left out {len(values) - len(keep)} rows whose label is empty or unknown to the model"
-                     + (f" ({', '.join(unknown[:5])})." if unknown else "."))
+        notes.append(
+            f"Left out {len(values) - len(keep)} rows whose label is empty or unknown to the model"
+            + (f" ({', '.join(unknown[:5])})." if unknown else ".")
+        )
     if not keep:
         raise ValueError(f"No row of {Path(path).name} has a label the model knows ({list_names(predictor.labels)}).")
     return [texts[i] for i in keep], [features[i] for i in keep], [values[i] for i in keep], notes
 
 
-def evaluate_run(run_dir: str | Path, data_path: str | Path | None = None,
-                 predictor: Predictor | None = None) -> dict[str, Any]:
+def evaluate_run(
+    run_dir: str | Path, data_path: str | Path | None = None, predictor: Predictor | None = None
+) -> dict[str, Any]:
     """Metrics of a run on its validation rows (no `data_path`) or on a labelled CSV, plus misclassified rows."""
     predictor = predictor or Predictor.load(run_dir)
     rows = _csv_rows(predictor, data_path) if data_path else _validation_rows(predictor)
     texts, features, truths, notes = rows
     predictions = predictor.predict(texts, features)
     label_id = {name: i for i, name in enumerate(predictor.labels)}
-    report = compute_classification_metrics([label_id[t] for t in truths], [label_id[p.label] for p in predictions],
-                                            predictor.labels)
-    wrong = [{"text": text, "true": truth, "predicted": p.label, "confidence": round(p.score, 4)}
-             for text, truth, p in zip(texts, truths, predictions) if p.label != truth]
+    report = compute_classification_metrics(
+        [label_id[t] for t in truths], [label_id[p.label] for p in predictions], predictor.labels
+    )
+    wrong = [
+        {"text": text, "true": truth, "predicted": p.label, "confidence": round(p.score, 4)}
+        for text, truth, p in zip(texts, truths, predictions)
+        if p.label != truth
+    ]
     wrong.sort(key=lambda row: -row["confidence"])  # confident mistakes first: the most telling ones
     report["misclassified"] = wrong[:MAX_MISCLASSIFIED]
     report["notes"] = notes

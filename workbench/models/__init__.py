@@ -1,5 +1,6 @@
 """Model families of the workbench, in one table: the from-scratch MLP (`mlp.py`) and BERT-family classifiers
 (`bert.py`). Each implements `ModelFamily` (`base.py`); adding a family means its module and a row here."""
+
 from __future__ import annotations
 
 from .base import FamilyDefaults, ModelBundle, ModelFamily, Scorer, parameter_count
@@ -23,5 +24,13 @@ def family_of_kind(kind: str) -> ModelFamily:
     raise ValueError(f"This run was trained with a model family this workbench does not know ('{kind}').")
 
 
-__all__ = ["FAMILIES", "FamilyDefaults", "ModelBundle", "ModelFamily", "Scorer", "family_for", "family_of_kind",
-           "parameter_count"]
+__all__ = [
+    "FAMILIES",
+    "FamilyDefaults",
+    "ModelBundle",
+    "ModelFamily",
+    "Scorer",
+    "family_for",
+    "family_of_kind",
+    "parameter_count",
+]

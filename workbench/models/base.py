@@ -1,11 +1,13 @@
 """What every model family provides, so that training, prediction, the CLI and the app never ask which family
 they hold: `ModelFamily` (defaults, build, load, describe, what it can be shared as), the `ModelBundle` a build
 returns for training, and the `Scorer` a load returns for prediction."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -18,6 +20,7 @@ from ..devices import parameter_count  # noqa: F401  (re-exported: the families 
 class ModelBundle:
     """A model ready to train: the module, loaders that yield dicts of tensors it takes as keyword arguments, and
     a `save` that writes the weights (and whatever loading needs) into a run folder."""
+
     model: nn.Module
     train_loader: DataLoader
     eval_loader: DataLoader
@@ -30,6 +33,7 @@ class ModelBundle:
 class FamilyDefaults:
     """The settings a family trains with when they are left on auto. The epochs are an upper bound (the time budget
     and early stopping end runs sooner); on small data they grow until the run takes at least `min_steps` steps."""
+
     epochs: int
     batch_size: int
     patience: int
@@ -58,8 +62,9 @@ class ModelFamily(Protocol):
 
     def default_lr(self, parameters: int) -> float: ...
 
-    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator,
-              on_gpu: bool) -> ModelBundle: ...
+    def build(
+        self, data: Any, model_name: str, config: Any, generator: torch.Generator, on_gpu: bool
+    ) -> ModelBundle: ...
 
     def load(self, run_dir: Path) -> Scorer: ...
 

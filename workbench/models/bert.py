@@ -2,18 +2,26 @@
 a local folder), load it through `AutoModelForSequenceClassification`, tokenize once, and batch texts of
 similar length together so that little of each batch is padding (the main cost on a CPU).
 """
+
 from __future__ import annotations
 
 import math
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Sampler
-from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                          PreTrainedModel, PreTrainedTokenizerBase)
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 from transformers.utils import logging as hf_logging
 
 from ..config import BUNDLED_BERT, looks_like_local_path
@@ -52,13 +60,18 @@ def load_pretrained(name: str, labels: Sequence[str]) -> tuple[PreTrainedModel, 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected here, not news
     try:
-        config = AutoConfig.from_pretrained(source, num_labels=len(labels), id2label=dict(enumerate(labels)),
-                                            label2id={name: i for i, name in enumerate(labels)},
-                                            trust_remote_code=False)
+        config = AutoConfig.from_pretrained(
+            source,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={name: i for i, name in enumerate(labels)},
+            trust_remote_code=False,
+        )
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
         # safetensors only: a Hub repo or folder that ships only a pickled checkpoint is refused, not unpickled
-        model = AutoModelForSequenceClassification.from_pretrained(source, config=config, use_safetensors=True,
-                                                                   trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            source, config=config, use_safetensors=True, trust_remote_code=False
+        )
     except (OSError, ValueError, KeyError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(
@@ -87,8 +100,8 @@ class LengthGroupedBatches(Sampler[list[int]]):
         order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
         batches = []
         for start in range(0, len(order), self.chunk):
-            chunk = sorted(order[start:start + self.chunk], key=lambda i: -self.lengths[i])
-            batches += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+            chunk = sorted(order[start : start + self.chunk], key=lambda i: -self.lengths[i])
+            batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
         for b in torch.randperm(len(batches), generator=self.generator).tolist():
             yield batches[b]
 
@@ -96,7 +109,7 @@ class LengthGroupedBatches(Sampler[list[int]]):
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     """Batches for inference: longest first, so padding is minimal and the slowest batch comes first."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def length_from_data(token_lengths: Sequence[int], model_max: int, on_gpu: bool) -> int:
@@ -113,11 +126,14 @@ def model_max_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase)
     return int(min(limit, tokenizer.model_max_length if tokenizer.model_max_length < 1e6 else limit))
 
 
-def build(data: Any, model_name: str, batch_size: int, max_length: int | None, generator: torch.Generator,
-          on_gpu: bool) -> ModelBundle:
+def build(
+    data: Any, model_name: str, batch_size: int, max_length: int | None, generator: torch.Generator, on_gpu: bool
+) -> ModelBundle:
     if not data.has_text:
-        raise ValueError(f"BERT needs a text column, but this CSV has only numeric features "
-                         f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it.")
+        raise ValueError(
+            f"BERT needs a text column, but this CSV has only numeric features "
+            f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it."
+        )
     model, tokenizer = load_pretrained(model_name, data.labels.names)
     model_max = model_max_length(model, tokenizer)
     if max_length is None:
@@ -126,8 +142,11 @@ def build(data: Any, model_name: str, batch_size: int, max_length: int | None, g
     max_length = min(max_length, model_max)
 
     def tokenize(split: Any) -> Any:
-        encoded = split.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
-                            remove_columns=[c for c in split.column_names if c != "label"])
+        encoded = split.map(
+            lambda b: tokenizer(b["text"], truncation=True, max_length=max_length),
+            batched=True,
+            remove_columns=[c for c in split.column_names if c != "label"],
+        )
         return encoded.rename_column("label", "labels")
 
     train, validation = tokenize(data.train), tokenize(data.validation)
@@ -140,13 +159,23 @@ def build(data: Any, model_name: str, batch_size: int, max_length: int | None, g
 
     return ModelBundle(
         model=model,
-        train_loader=DataLoader(train, batch_sampler=LengthGroupedBatches(train_lengths, batch_size, generator),
-                                collate_fn=collate, pin_memory=torch.cuda.is_available()),  # fast copies to a GPU
-        eval_loader=DataLoader(validation, batch_sampler=eval_batches, collate_fn=collate,
-                               pin_memory=torch.cuda.is_available()),
-        save=save, name=model_name,
-        info={"max_length": max_length, "parameters": parameter_count(model),
-              "architecture": type(model).__name__, "source": model_name},
+        train_loader=DataLoader(
+            train,
+            batch_sampler=LengthGroupedBatches(train_lengths, batch_size, generator),
+            collate_fn=collate,
+            pin_memory=torch.cuda.is_available(),
+        ),  # fast copies to a GPU
+        eval_loader=DataLoader(
+            validation, batch_sampler=eval_batches, collate_fn=collate, pin_memory=torch.cuda.is_available()
+        ),
+        save=save,
+        name=model_name,
+        info={
+            "max_length": max_length,
+            "parameters": parameter_count(model),
+            "architecture": type(model).__name__,
+            "source": model_name,
+        },
     )
 
 
@@ -169,8 +198,10 @@ def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
     try:
         config = AutoConfig.from_pretrained(source, num_labels=n_labels, trust_remote_code=False)
     except (OSError, ValueError) as error:
-        raise ValueError(f"Could not read the configuration of '{name}'; without a network, use the bundled "
-                         f"default '{BUNDLED_BERT}'.") from error
+        raise ValueError(
+            f"Could not read the configuration of '{name}'; without a network, use the bundled "
+            f"default '{BUNDLED_BERT}'."
+        ) from error
     with torch.device("meta"):
         model = AutoModelForSequenceClassification.from_config(config)
     parts: list[tuple[str, int]] = []
@@ -181,11 +212,18 @@ def describe(name: str, n_labels: int = 2) -> dict[str, Any]:
             parts += [(f"{child_name} layer {i + 1}", parameter_count(layer)) for i, layer in enumerate(layers)]
         elif parameter_count(child):
             parts.append((child_name, parameter_count(child)))
-    parts += [(child_name, parameter_count(child)) for child_name, child in model.named_children()
-              if child is not base and parameter_count(child)]
-    return {"title": f"{type(model).__name__} ({name})", "total": parameter_count(model), "parts": parts,
-            "note": f"{config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
-                    f"{config.num_attention_heads} attention heads; the classifier head is new and learns your labels."}
+    parts += [
+        (child_name, parameter_count(child))
+        for child_name, child in model.named_children()
+        if child is not base and parameter_count(child)
+    ]
+    return {
+        "title": f"{type(model).__name__} ({name})",
+        "total": parameter_count(model),
+        "parts": parts,
+        "note": f"{config.num_hidden_layers} layers, hidden size {config.hidden_size}, "
+        f"{config.num_attention_heads} attention heads; the classifier head is new and learns your labels.",
+    }
 
 
 class BertScorer:
@@ -205,8 +243,7 @@ class BertScorer:
         lengths = [len(ids) for ids in encoded["input_ids"]]
         with fast_matmuls(self.device):
             for batch in length_sorted_batches(lengths, PREDICT_BATCH):
-                inputs = self.tokenizer.pad({k: [v[i] for i in batch] for k, v in encoded.items()},
-                                            return_tensors="pt")
+                inputs = self.tokenizer.pad({k: [v[i] for i in batch] for k, v in encoded.items()}, return_tensors="pt")
                 logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
                 out[batch] = logits.float().softmax(-1).cpu()
         return out
@@ -228,14 +265,14 @@ class BertFamily:
         """Small models take (and need) larger steps: a MiniLM-sized BERT 1e-4, BERT-base 3e-5, larger 2e-5."""
         return 1e-4 if parameters < 50_000_000 else 3e-5 if parameters < 200_000_000 else 2e-5
 
-    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator,
-              on_gpu: bool) -> ModelBundle:
+    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator, on_gpu: bool) -> ModelBundle:
         return build(data, model_name, config.batch_size, config.max_length, generator, on_gpu)
 
     def load(self, run_dir: Path) -> BertScorer:
         # safetensors only, never a pickled checkpoint; no code from the folder runs
-        model = AutoModelForSequenceClassification.from_pretrained(run_dir, use_safetensors=True,
-                                                                   trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            run_dir, use_safetensors=True, trust_remote_code=False
+        )
         return BertScorer(model, AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False))
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:

@@ -5,14 +5,16 @@ a fast baseline to compare BERT against.
 
 The featurizer is plain numbers and words, saved as JSON beside the safetensors weights: nothing is pickled.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -48,8 +50,7 @@ def terms(text: str) -> list[str]:
 class Featurizer:
     """Maps (text, numeric features) to one dense vector: [standardised numbers | L2-normalised TF-IDF]."""
 
-    def __init__(self, vocabulary: dict[str, int], idf: Sequence[float], means: Sequence[float],
-                 stds: Sequence[float]):
+    def __init__(self, vocabulary: dict[str, int], idf: Sequence[float], means: Sequence[float], stds: Sequence[float]):
         self.vocabulary, self.idf = vocabulary, list(idf)
         self.means, self.stds = list(means), list(stds)
 
@@ -58,7 +59,7 @@ class Featurizer:
         return len(self.means) + len(self.vocabulary)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], features: Sequence[Sequence[float]]) -> "Featurizer":
+    def fit(cls, texts: Sequence[str], features: Sequence[Sequence[float]]) -> Featurizer:
         document_frequency = Counter(term for text in texts if text for term in set(terms(text)))
         kept = sorted(document_frequency.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_VOCABULARY]
         vocabulary = {term: i for i, (term, _) in enumerate(kept)}
@@ -93,7 +94,7 @@ class Featurizer:
     def densify(self, numbers: torch.Tensor, texts: Sequence[SparseRow]) -> torch.Tensor:
         """One dense matrix: the standardised numbers, then the text weights put in with one indexed write."""
         out = torch.zeros(len(texts), self.size)
-        out[:, :numbers.shape[1]] = numbers
+        out[:, : numbers.shape[1]] = numbers
         cells = [(r, column, value) for r, row in enumerate(texts) for column, value in row]
         if cells:
             row_index, column_index, values = zip(*cells)
@@ -107,13 +108,19 @@ class Featurizer:
         return {"vocabulary": self.vocabulary, "idf": self.idf, "means": self.means, "stds": self.stds}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Featurizer":
+    def from_dict(cls, data: dict[str, Any]) -> Featurizer:
         return cls(data["vocabulary"], data["idf"], data["means"], data["stds"])
 
 
-def _loader(featurizer: Featurizer, texts: Sequence[str], features: Sequence[Sequence[float]],
-            labels: Sequence[int], batch_size: int, shuffle: bool, generator: torch.Generator | None = None
-            ) -> DataLoader:
+def _loader(
+    featurizer: Featurizer,
+    texts: Sequence[str],
+    features: Sequence[Sequence[float]],
+    labels: Sequence[int],
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+) -> DataLoader:
     numbers, text_rows = featurizer.standardise(features), [featurizer.encode_text(t) for t in texts]
     # Densify all rows once when the matrix is small enough (a batch is then a slice); else batch by batch.
     matrix = featurizer.densify(numbers, text_rows) if len(text_rows) * featurizer.size <= DENSE_CELLS else None
@@ -123,11 +130,19 @@ def _loader(featurizer: Featurizer, texts: Sequence[str], features: Sequence[Seq
         index = torch.tensor(indices)
         if matrix is not None:
             return {"features": matrix[index], "labels": targets[index]}
-        return {"features": featurizer.densify(numbers[index], [text_rows[i] for i in indices]),
-                "labels": targets[index]}
+        return {
+            "features": featurizer.densify(numbers[index], [text_rows[i] for i in indices]),
+            "labels": targets[index],
+        }
 
-    return DataLoader(range(len(text_rows)), batch_size=batch_size, shuffle=shuffle, collate_fn=collate,
-                      generator=generator, pin_memory=torch.cuda.is_available())
+    return DataLoader(
+        range(len(text_rows)),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        collate_fn=collate,
+        generator=generator,
+        pin_memory=torch.cuda.is_available(),
+    )
 
 
 def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -> ModelBundle:
@@ -136,8 +151,10 @@ def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -
     train, validation = data.train.to_dict(), data.validation.to_dict()
     featurizer = Featurizer.fit(train["text"], train["features"])
     if featurizer.size == 0:
-        raise ValueError("The MLP found nothing to learn from: the text column has no words and there are no "
-                         "numeric feature columns.")
+        raise ValueError(
+            "The MLP found nothing to learn from: the text column has no words and there are no "
+            "numeric feature columns."
+        )
     model = MLP(featurizer.size, len(data.labels), hidden)
 
     def save(trained: nn.Module, folder: Path) -> None:
@@ -145,12 +162,17 @@ def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -
 
     return ModelBundle(
         model=model,
-        train_loader=_loader(featurizer, train["text"], train["features"], train["label"], batch_size, True,
-                             generator),
+        train_loader=_loader(featurizer, train["text"], train["features"], train["label"], batch_size, True, generator),
         eval_loader=_loader(featurizer, validation["text"], validation["features"], validation["label"], 256, False),
-        save=save, name="mlp",
-        info={"inputs": featurizer.size, "hidden": hidden, "parameters": parameter_count(model),
-              "vocabulary": len(featurizer.vocabulary), "numeric_features": len(featurizer.means)},
+        save=save,
+        name="mlp",
+        info={
+            "inputs": featurizer.size,
+            "hidden": hidden,
+            "parameters": parameter_count(model),
+            "vocabulary": len(featurizer.vocabulary),
+            "numeric_features": len(featurizer.means),
+        },
     )
 
 
@@ -158,8 +180,10 @@ def save_mlp(model: nn.Module, featurizer: Featurizer, folder: Path) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write_with(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
     atomic_write_json(folder / "featurizer.json", featurizer.to_dict())
-    atomic_write_json(folder / "mlp.json", {"n_in": model.hidden.in_features, "hidden": model.hidden.out_features,
-                                            "n_classes": model.output.out_features})
+    atomic_write_json(
+        folder / "mlp.json",
+        {"n_in": model.hidden.in_features, "hidden": model.hidden.out_features, "n_classes": model.output.out_features},
+    )
 
 
 def load_mlp(folder: Path) -> tuple[MLP, Featurizer]:
@@ -172,10 +196,17 @@ def load_mlp(folder: Path) -> tuple[MLP, Featurizer]:
 
 def describe(n_in: int, n_classes: int, hidden: int = 256) -> dict[str, Any]:
     """The MLP's layers and parameter counts (weights plus biases)."""
-    parts = [(f"hidden: Linear({n_in} → {hidden})", n_in * hidden + hidden), ("activation: ReLU", 0),
-             (f"output: Linear({hidden} → {n_classes})", hidden * n_classes + n_classes)]
-    return {"title": "MLP (from scratch)", "total": sum(n for _, n in parts), "parts": parts,
-            "note": "Inputs: standardised numeric columns and a TF-IDF bag of words and word pairs of the text."}
+    parts = [
+        (f"hidden: Linear({n_in} → {hidden})", n_in * hidden + hidden),
+        ("activation: ReLU", 0),
+        (f"output: Linear({hidden} → {n_classes})", hidden * n_classes + n_classes),
+    ]
+    return {
+        "title": "MLP (from scratch)",
+        "total": sum(n for _, n in parts),
+        "parts": parts,
+        "note": "Inputs: standardised numeric columns and a TF-IDF bag of words and word pairs of the text.",
+    }
 
 
 class MLPScorer:
@@ -190,8 +221,8 @@ class MLPScorer:
     def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
         out = torch.empty(len(texts), self.model.output.out_features)
         for start in range(0, len(texts), 256):
-            x = self.featurizer.transform(texts[start:start + 256], features[start:start + 256]).to(self.device)
-            out[start:start + 256] = self.model(x).float().softmax(-1).cpu()
+            x = self.featurizer.transform(texts[start : start + 256], features[start : start + 256]).to(self.device)
+            out[start : start + 256] = self.model(x).float().softmax(-1).cpu()
         return out
 
 
@@ -210,8 +241,7 @@ class MLPFamily:
     def default_lr(self, parameters: int) -> float:
         return 3e-3
 
-    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator,
-              on_gpu: bool) -> ModelBundle:
+    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator, on_gpu: bool) -> ModelBundle:
         return build(data, config.hidden_size, config.batch_size, generator)
 
     def load(self, run_dir: Path) -> MLPScorer:
@@ -220,7 +250,10 @@ class MLPFamily:
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
         if data is None:
             description = describe(784, 10)
-            return {**description, "note": description["note"] + " Shown for 784 inputs (28x28 pixels) and 10 "
-                                                                  "classes; load data to see yours."}
+            return {
+                **description,
+                "note": description["note"] + " Shown for 784 inputs (28x28 pixels) and 10 "
+                "classes; load data to see yours.",
+            }
         featurizer = Featurizer.fit(data.train["text"], data.train["features"])
         return describe(featurizer.size, len(data.labels))

@@ -3,6 +3,7 @@
 This package is the only one that imports gradio. `build_app()` wires the tabs to the engine; `launch()` starts
 it with the theme, styles and upload limit (Gradio 6 takes those at launch).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -31,8 +32,10 @@ CSS = """
 .wb-muted p { color: var(--body-text-color-subdued); font-size: 0.9em; }
 """
 
-INTRO = ("## Fine-tuning workbench\nUpload a CSV, fine-tune a BERT classifier or train a from-scratch MLP, "
-         "watch it learn, evaluate it and try it out. Start with **Data**, or use the example CSV.")
+INTRO = (
+    "## Fine-tuning workbench\nUpload a CSV, fine-tune a BERT classifier or train a from-scratch MLP, "
+    "watch it learn, evaluate it and try it out. Start with **Data**, or use the example CSV."
+)
 
 
 def build_app(settings: AppSettings | None = None, jobs: JobManager | None = None) -> gr.Blocks:
@@ -52,13 +55,31 @@ def build_app(settings: AppSettings | None = None, jobs: JobManager | None = Non
                 predict_run = create_predict_tab(ctx)
             with gr.Tab("Runs", id="runs") as runs_tab:
                 runs_ui = create_runs_tab(ctx)
-        _wire(demo, ctx, tabs, browser_key, train, evaluate_run, predict_run, runs_ui,
-              (evaluate_tab, predict_tab, runs_tab))
+        _wire(
+            demo,
+            ctx,
+            tabs,
+            browser_key,
+            train,
+            evaluate_run,
+            predict_run,
+            runs_ui,
+            (evaluate_tab, predict_tab, runs_tab),
+        )
     return demo
 
 
-def _wire(demo: gr.Blocks, ctx: Context, tabs: gr.Tabs, browser_key: gr.BrowserState, train: dict[str, Any],
-          evaluate_run: gr.Dropdown, predict_run: gr.Dropdown, runs_ui: dict[str, Any], tab_list: tuple) -> None:
+def _wire(
+    demo: gr.Blocks,
+    ctx: Context,
+    tabs: gr.Tabs,
+    browser_key: gr.BrowserState,
+    train: dict[str, Any],
+    evaluate_run: gr.Dropdown,
+    predict_run: gr.Dropdown,
+    runs_ui: dict[str, Any],
+    tab_list: tuple,
+) -> None:
     """The cross-tab flow: who the visitor is, run pickers kept current, re-attaching to a running job."""
 
     def on_visit(stored: str | None) -> tuple[str, str]:
@@ -78,19 +99,24 @@ def _wire(demo: gr.Blocks, ctx: Context, tabs: gr.Tabs, browser_key: gr.BrowserS
 
     status = train["status"]  # the job's status JSON, whose run id picks the run in Evaluate and Predict
     demo.load(on_visit, inputs=[browser_key], outputs=[browser_key, ctx.visitor], api_visibility="private").then(
-        pickers, inputs=[ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private").then(
-        train["reattach"], inputs=[ctx.visitor], outputs=train["outputs"], api_name="watch",
-        concurrency_limit=None).then(
-        on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private")
+        pickers, inputs=[ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private"
+    ).then(
+        train["reattach"], inputs=[ctx.visitor], outputs=train["outputs"], api_name="watch", concurrency_limit=None
+    ).then(on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private")
     demo.load(**runs_ui["listing"], api_visibility="private")
     demo.load(train["describe"], inputs=[train["model"], ctx.data], outputs=[train["panel"]], api_visibility="private")
-    train["training"].then(on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run],
-                           api_visibility="private").then(**runs_ui["listing"], api_visibility="private")
+    train["training"].then(
+        on_trained, inputs=[status, ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private"
+    ).then(**runs_ui["listing"], api_visibility="private")
     for tab in tab_list:
         tab.select(pickers, inputs=[ctx.visitor], outputs=[evaluate_run, predict_run], api_visibility="private")
     tab_list[2].select(**runs_ui["listing"], api_visibility="private")
-    runs_ui["load"].click(on_load_run, inputs=[runs_ui["selected"], ctx.visitor],
-                          outputs=[evaluate_run, predict_run, tabs], api_visibility="private")
+    runs_ui["load"].click(
+        on_load_run,
+        inputs=[runs_ui["selected"], ctx.visitor],
+        outputs=[evaluate_run, predict_run, tabs],
+        api_visibility="private",
+    )
 
 
 def launch(host: str | None = None, port: int | None = None, **kwargs: Any) -> None:
@@ -98,5 +124,13 @@ def launch(host: str | None = None, port: int | None = None, **kwargs: Any) -> N
     settings = AppSettings.from_env()
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host, server_port=port, max_file_size=f"{settings.max_upload_mb}mb",
-                allowed_paths=[str(EXAMPLE_CSV.parent)], theme=gr.themes.Soft(), css=CSS, ssr_mode=False, **kwargs)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        max_file_size=f"{settings.max_upload_mb}mb",
+        allowed_paths=[str(EXAMPLE_CSV.parent)],
+        theme=gr.themes.Soft(),
+        css=CSS,
+        ssr_mode=False,
+        **kwargs,
+    )

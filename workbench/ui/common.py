@@ -1,5 +1,6 @@
 """What the tabs share: the app context (settings, job manager, shared states), who the visitor is, the runs
 they may see, a small cache of loaded predictors, and the one place engine errors become `gr.Error`."""
+
 from __future__ import annotations
 
 import functools
@@ -8,9 +9,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 
@@ -49,8 +51,10 @@ class Context:
         """On a shared deployment a typed model name is a Hub id or the bundled model, never a server path."""
         name = (name or "").strip()
         if self.settings.shared and looks_like_local_path(name):
-            raise ValueError("On this shared app a model is a Hugging Face Hub id (such as bert-base-uncased), "
-                             "'bundled-minilm' or 'mlp'; folders on the server cannot be used.")
+            raise ValueError(
+                "On this shared app a model is a Hugging Face Hub id (such as bert-base-uncased), "
+                "'bundled-minilm' or 'mlp'; folders on the server cannot be used."
+            )
         return name
 
     def check_upload(self, path: str | None, what: str = "a CSV file") -> str:
@@ -73,8 +77,12 @@ log = logging.getLogger("workbench.ui")
 
 def data_choice(state: dict[str, Any]) -> dict[str, Any]:
     """The Data tab's choice (file and columns, kept in `Context.data`) as `DataSpec` fields."""
-    return {"path": state["path"], "text_column": state["text"], "label_column": state["label"],
-            "feature_columns": tuple(state["features"])}
+    return {
+        "path": state["path"],
+        "text_column": state["text"],
+        "label_column": state["label"],
+        "feature_columns": tuple(state["features"]),
+    }
 
 
 def data_spec(state: dict[str, Any]) -> DataSpec:
@@ -90,19 +98,24 @@ def _as_user_error(error: Exception) -> gr.Error:
         return gr.Error(str(error), print_exception=False)
     log.exception("unexpected error in a request")
     reason = (str(error).strip().splitlines() or [""])[0][:200]
-    return gr.Error(f"Something went wrong on the server ({type(error).__name__}{': ' + reason if reason else ''}); "
-                    f"try again, and if it happens again, try another file or setting.", print_exception=False)
+    return gr.Error(
+        f"Something went wrong on the server ({type(error).__name__}{': ' + reason if reason else ''}); "
+        f"try again, and if it happens again, try another file or setting.",
+        print_exception=False,
+    )
 
 
 def user_errors(handler: Callable) -> Callable:
     """Show errors as a readable message in the page (and the API), never a traceback."""
     if inspect.isgeneratorfunction(handler):
+
         @functools.wraps(handler)
         def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 yield from handler(*args, **kwargs)
             except Exception as error:
                 raise _as_user_error(error) from None
+
         return generator_wrapper
 
     @functools.wraps(handler)
@@ -111,6 +124,7 @@ def user_errors(handler: Callable) -> Callable:
             return handler(*args, **kwargs)
         except Exception as error:
             raise _as_user_error(error) from None
+
     return wrapper
 
 

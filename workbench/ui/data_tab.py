@@ -1,5 +1,6 @@
 """The Data tab: upload a CSV (or take the example), see the first rows, the detected columns as dropdowns to
 change, the row count and the class balance, with a warning when a class is tiny."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,10 @@ def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
     summary = data.summary()
     frame, warning = render.class_balance(summary)
     total = summary["train_rows"] + summary["validation_rows"]
-    lines = [f"**{total} rows** with labels in **{len(data.labels)} classes** "
-             f"({summary['train_rows']} to train on, {summary['validation_rows']} held back for validation)."]
+    lines = [
+        f"**{total} rows** with labels in **{len(data.labels)} classes** "
+        f"({summary['train_rows']} to train on, {summary['validation_rows']} held back for validation)."
+    ]
     lines += [f"- {note}" for note in summary["notes"]]
     chart = gr.BarPlot(frame, y_lim=[0, max(frame["rows"].max() * 1.1, 1)])  # bars start at zero
     return "\n".join(lines), chart, f"⚠️ {warning}" if warning else ""
@@ -56,24 +59,41 @@ def create_data_tab(ctx: Context) -> None:
         state = {"path": path, "text": columns.text, "label": columns.label, "features": list(columns.features)}
         names = list(table.column_names)
         progress(0.5, desc="Checking the labels and splitting")
-        return (_preview(table), gr.update(choices=[NO_TEXT, *names], value=columns.text or NO_TEXT),
-                gr.update(choices=names, value=columns.label), gr.update(choices=names, value=list(columns.features)),
-                *_summarise(state), state)
+        return (
+            _preview(table),
+            gr.update(choices=[NO_TEXT, *names], value=columns.text or NO_TEXT),
+            gr.update(choices=names, value=columns.label),
+            gr.update(choices=names, value=list(columns.features)),
+            *_summarise(state),
+            state,
+        )
 
     @user_errors
-    def on_change_columns(text: str | None = None, label: str | None = None, features: list[str] | None = None,
-                          state: dict[str, Any] | None = None) -> tuple:
+    def on_change_columns(
+        text: str | None = None,
+        label: str | None = None,
+        features: list[str] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> tuple:
         if not state:
             raise ValueError("Upload a CSV first.")
-        state = {**state, "text": None if text in (None, NO_TEXT) else text, "label": label,
-                 "features": list(features or [])}
+        state = {
+            **state,
+            "text": None if text in (None, NO_TEXT) else text,
+            "label": label,
+            "features": list(features or []),
+        }
         return (*_summarise(state), state)
 
     outputs = [preview, text, label, features, summary, balance, warning, ctx.data]
     upload.upload(on_load_data, inputs=[upload], outputs=outputs, api_name="load_data")
     example.click(lambda: str(EXAMPLE_CSV), outputs=[upload], api_visibility="private").then(
-        on_load_data, inputs=[upload], outputs=outputs, api_visibility="private")
+        on_load_data, inputs=[upload], outputs=outputs, api_visibility="private"
+    )
     for dropdown in (text, label, features):
-        dropdown.input(on_change_columns, inputs=[text, label, features, ctx.data],
-                       outputs=[summary, balance, warning, ctx.data],
-                       **({"api_name": "set_columns"} if dropdown is text else {"api_visibility": "private"}))
+        dropdown.input(
+            on_change_columns,
+            inputs=[text, label, features, ctx.data],
+            outputs=[summary, balance, warning, ctx.data],
+            **({"api_name": "set_columns"} if dropdown is text else {"api_visibility": "private"}),
+        )

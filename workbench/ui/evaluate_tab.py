@@ -1,6 +1,7 @@
 """The Evaluate tab: a run scored on its validation split or an uploaded test CSV with the shipped `evaluate`
 modules: the metrics table, per-class scores, a confusion matrix picture, the misclassified examples, and the
 runs trained on the same data side by side."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,9 +18,11 @@ from .common import Context, predictors, user_errors
 def comparison_frame(ctx: Context, run_dir: Any, visitor: str | None, request: gr.Request) -> pd.DataFrame:
     """Finished runs on the same data file and labels, with their validation scores."""
     this = runs.read_run(run_dir)
-    same = [r for r in runs.list_runs(ctx.workspace(visitor, request))
-            if r.data == this.data.get("source") and r.status.has_weights
-            and runs.read_run(r.path).labels == this.labels]
+    same = [
+        r
+        for r in runs.list_runs(ctx.workspace(visitor, request))
+        if r.data == this.data.get("source") and r.status.has_weights and runs.read_run(r.path).labels == this.labels
+    ]
     frame = render.runs_frame(same)
     return frame[["run", "model", "status", "accuracy", "macro-F1"]]
 
@@ -27,8 +30,12 @@ def comparison_frame(ctx: Context, run_dir: Any, visitor: str | None, request: g
 def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
     with gr.Row():
         run = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True, scale=2)
-        test_csv = gr.File(label="Test CSV (optional: without one, the run's validation split)", type="filepath",
-                           file_types=[".csv", ".tsv", ".txt"], scale=2)
+        test_csv = gr.File(
+            label="Test CSV (optional: without one, the run's validation split)",
+            type="filepath",
+            file_types=[".csv", ".tsv", ".txt"],
+            scale=2,
+        )
         button = gr.Button("Evaluate", variant="primary", scale=1)
     with gr.Row():
         metrics = gr.Dataframe(label="Metrics", interactive=False)
@@ -36,23 +43,35 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
     with gr.Row():
         confusion = gr.Plot(label="Confusion matrix (rows: true, columns: predicted)")
         comparison = gr.Dataframe(label="Runs on the same data (validation scores)", interactive=False)
-    wrong = gr.Dataframe(label="Misclassified examples, most confident first", interactive=False, wrap=True,
-                         max_height=400)
+    wrong = gr.Dataframe(
+        label="Misclassified examples, most confident first", interactive=False, wrap=True, max_height=400
+    )
     report_json = gr.JSON(visible=False)
 
     @user_errors
-    def on_evaluate(run_id: str | None, path: str | None = None, visitor: str | None = None,
-                    request: gr.Request = None) -> tuple:
+    def on_evaluate(
+        run_id: str | None, path: str | None = None, visitor: str | None = None, request: gr.Request = None
+    ) -> tuple:
         run_dir = ctx.run_dir(run_id, visitor, request)
         if path:
             ctx.check_upload(path, "a test CSV")
         report = evaluate_run(run_dir, path, predictor=predictors.get(run_dir))
         for note in report["notes"]:
             gr.Warning(note)
-        return (render.metrics_frame(report), render.per_class_frame(report), render.confusion_figure(report),
-                comparison_frame(ctx, run_dir, visitor, request), render.misclassified_frame(report), report)
+        return (
+            render.metrics_frame(report),
+            render.per_class_frame(report),
+            render.confusion_figure(report),
+            comparison_frame(ctx, run_dir, visitor, request),
+            render.misclassified_frame(report),
+            report,
+        )
 
-    button.click(on_evaluate, inputs=[run, test_csv, ctx.visitor],
-                 outputs=[metrics, per_class, confusion, comparison, wrong, report_json], api_name="evaluate",
-                 concurrency_limit=2)
+    button.click(
+        on_evaluate,
+        inputs=[run, test_csv, ctx.visitor],
+        outputs=[metrics, per_class, confusion, comparison, wrong, report_json],
+        api_name="evaluate",
+        concurrency_limit=2,
+    )
     return run

@@ -1,5 +1,6 @@
 """The Predict tab: type a text and see the label probabilities as you go; for an MLP run with numeric columns, a
 one-row form of its features; upload a CSV to get it back labelled, as a download."""
+
 from __future__ import annotations
 
 import tempfile
@@ -20,13 +21,12 @@ def _feature_row(frame: Any, names: list[str]) -> list[float]:
         raise ValueError(f"Fill in the feature values ({', '.join(names)}).")
     row = pd.DataFrame(frame).iloc[0].tolist()
     try:
-        return [float(v) for v in row[:len(names)]]
+        return [float(v) for v in row[: len(names)]]
     except (TypeError, ValueError):
         raise ValueError(f"Feature values must be numbers ({', '.join(names)}).") from None
 
 
-def label_probabilities(predictor: Predictor, text: str | None,
-                        row: list[float] | None) -> dict[str, float] | None:
+def label_probabilities(predictor: Predictor, text: str | None, row: list[float] | None) -> dict[str, float] | None:
     """Each label's probability for a text (and a row of the numbers the model reads); None until there is input."""
     names = predictor.feature_names
     if not names and not (text or "").strip():
@@ -52,14 +52,16 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         csv_out = gr.File(label="Labelled CSV (download)", interactive=False, height=140)
 
     @user_errors
-    def on_predict(run_id: str | None, value: str | None, frame: Any, visitor: str | None,
-                   request: gr.Request) -> dict[str, float] | None:
+    def on_predict(
+        run_id: str | None, value: str | None, frame: Any, visitor: str | None, request: gr.Request
+    ) -> dict[str, float] | None:
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
         return label_probabilities(predictor, value, _feature_row(frame, predictor.feature_names))
 
     @user_errors
-    def predict(run_id: str, text: str = "", features: list[float] | None = None,
-                request: gr.Request = None) -> dict[str, float] | None:
+    def predict(
+        run_id: str, text: str = "", features: list[float] | None = None, request: gr.Request = None
+    ) -> dict[str, float] | None:
         """Label probabilities for one text (and, for an MLP run with numeric columns, its feature values)."""
         return label_probabilities(predictors.get(ctx.run_dir(run_id, None, request)), text, features)
 
@@ -74,8 +76,9 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         return gr.update(visible=predictor.reads_text), form, None
 
     @user_errors
-    def on_predict_csv(run_id: str | None, path: str | None = None, visitor: str | None = None,
-                       request: gr.Request = None) -> str:
+    def on_predict_csv(
+        run_id: str | None, path: str | None = None, visitor: str | None = None, request: gr.Request = None
+    ) -> str:
         ctx.check_upload(path, "a CSV to label")
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
         output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{Path(path).stem}-predicted.csv"
@@ -83,11 +86,23 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         return str(output)
 
     inputs = [run, text, features, ctx.visitor]
-    text.change(on_predict, inputs=inputs, outputs=[label], api_visibility="private", trigger_mode="always_last",
-                concurrency_limit=None, show_progress="hidden")
+    text.change(
+        on_predict,
+        inputs=inputs,
+        outputs=[label],
+        api_visibility="private",
+        trigger_mode="always_last",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
     gr.api(predict, api_name="predict", concurrency_limit=None)
     button.click(on_predict, inputs=inputs, outputs=[label], api_visibility="private", concurrency_limit=None)
     run.change(on_select_run, inputs=[run, ctx.visitor], outputs=[text, features, label], api_visibility="private")
-    csv_button.click(on_predict_csv, inputs=[run, csv_in, ctx.visitor], outputs=[csv_out], api_name="predict_csv",
-                     concurrency_limit=2)
+    csv_button.click(
+        on_predict_csv,
+        inputs=[run, csv_in, ctx.visitor],
+        outputs=[csv_out],
+        api_name="predict_csv",
+        concurrency_limit=2,
+    )
     return run

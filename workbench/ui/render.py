@@ -1,14 +1,28 @@
 """Pure render helpers: turn engine results (events, data summaries, metrics, run lists) into what the page shows.
 No gradio here, so every picture of the state can be tested without a browser."""
+
 from __future__ import annotations
 
 import html
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
-from ..events import (Ended, Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped,
-                      describe_event, duration)
+from ..events import (
+    Ended,
+    Evaluated,
+    Event,
+    Failed,
+    Finished,
+    Planned,
+    Started,
+    Status,
+    Step,
+    Stopped,
+    describe_event,
+    duration,
+)
 from ..metrics import REPORT_METRICS
 
 TINY_CLASS = 10  # fewer rows than this in a class deserves a warning
@@ -17,8 +31,11 @@ TINY_CLASS = 10  # fewer rows than this in a class deserves a warning
 def progress_html(events: Sequence[Event], status: Status, queue_position: int = 0) -> str:
     """A progress bar with step/total, ETA and throughput, or the job's state in words."""
     if status == Status.QUEUED:
-        return _bar(0, f"Waiting in the queue: {queue_position} training{'s' if queue_position != 1 else ''} ahead. "
-                       f"Only one training uses the device at a time.")
+        return _bar(
+            0,
+            f"Waiting in the queue: {queue_position} training{'s' if queue_position != 1 else ''} ahead. "
+            f"Only one training uses the device at a time.",
+        )
     started = next((e for e in events if isinstance(e, Started)), None)
     steps = [e for e in events if isinstance(e, Step)]
     if started is None:
@@ -30,8 +47,11 @@ def progress_html(events: Sequence[Event], status: Status, queue_position: int =
     if not steps:
         return _bar(0, f"Started {started.model} on {started.device}: 0/{total} steps.")
     last = steps[-1]
-    return _bar(100 * done / total, f"Step {done}/{total} · epoch {last.epoch:.2f} · loss {last.loss:.4f} · "
-                                    f"{last.samples_per_second:.1f} rows/s · ETA {duration(last.eta_seconds)}")
+    return _bar(
+        100 * done / total,
+        f"Step {done}/{total} · epoch {last.epoch:.2f} · loss {last.loss:.4f} · "
+        f"{last.samples_per_second:.1f} rows/s · ETA {duration(last.eta_seconds)}",
+    )
 
 
 def _final_bar(final: Finished | Stopped | Failed, done: int, total: int) -> str:
@@ -39,15 +59,18 @@ def _final_bar(final: Finished | Stopped | Failed, done: int, total: int) -> str
         early = f" (early stopping: the best epoch, {final.best_epoch}, is kept)" if done < total else ""
         return _bar(100, f"Finished: {done}/{total} steps in {final.elapsed_seconds:.0f}s{early}.", final.status)
     if isinstance(final, Stopped):
-        return _bar(100 * done / total, f"Stopped at step {final.step}/{total}; what was trained is kept.",
-                    final.status)
+        return _bar(
+            100 * done / total, f"Stopped at step {final.step}/{total}; what was trained is kept.", final.status
+        )
     return _bar(100 * done / total, f"Failed: {final.error}", final.status)
 
 
 def _bar(percent: float, text: str, state: str = Status.RUNNING) -> str:
-    return (f'<div class="wb-progress wb-{state}"><div class="wb-track"><div class="wb-fill" '
-            f'style="width:{max(0.0, min(100.0, percent)):.1f}%"></div></div>'
-            f'<div class="wb-progress-text">{html.escape(text)}</div></div>')
+    return (
+        f'<div class="wb-progress wb-{state}"><div class="wb-track"><div class="wb-fill" '
+        f'style="width:{max(0.0, min(100.0, percent)):.1f}%"></div></div>'
+        f'<div class="wb-progress-text">{html.escape(text)}</div></div>'
+    )
 
 
 def loss_frame(events: Sequence[Event]) -> pd.DataFrame:
@@ -68,7 +91,7 @@ def log_text(events: Sequence[Event], limit: int = 12) -> str:
     things that happened (steps are the progress bar's, not the log's)."""
     head = [describe_event(e) for e in events if isinstance(e, (Started, Planned))]
     lines = [describe_event(e) for e in events if not isinstance(e, (Started, Planned, Step))]
-    return "\n".join(head + lines[-(limit - len(head)):])
+    return "\n".join(head + lines[-(limit - len(head)) :])
 
 
 def throughput_text(events: Sequence[Event]) -> str:
@@ -80,8 +103,14 @@ def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
     counts = summary["class_counts"]
     frame = pd.DataFrame({"label": list(counts), "rows": list(counts.values())})
     tiny = [f"'{label}' ({n})" for label, n in counts.items() if n < TINY_CLASS]
-    warning = (f"Some classes have fewer than {TINY_CLASS} rows: {', '.join(tiny[:5])}. The model will rarely "
-               f"predict them, and their scores will be noisy.") if tiny else None
+    warning = (
+        (
+            f"Some classes have fewer than {TINY_CLASS} rows: {', '.join(tiny[:5])}. The model will rarely "
+            f"predict them, and their scores will be noisy."
+        )
+        if tiny
+        else None
+    )
     return frame, warning
 
 
@@ -91,8 +120,10 @@ def metrics_frame(report: dict[str, Any]) -> pd.DataFrame:
 
 
 def per_class_frame(report: dict[str, Any]) -> pd.DataFrame:
-    rows = [{"label": label, **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}}
-            for label, scores in report["per_class"].items()]
+    rows = [
+        {"label": label, **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}}
+        for label, scores in report["per_class"].items()
+    ]
     return pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
 
 
@@ -125,16 +156,29 @@ def confusion_figure(report: dict[str, Any]) -> Any:
 
 
 def runs_frame(runs: Sequence[Any]) -> pd.DataFrame:
-    rows = [{"run": r.id, "model": r.model, "data": r.data, "created": r.created.replace("T", " ")[:19],
-             "status": r.status, "accuracy": None if r.accuracy is None else round(r.accuracy, 4),
-             "macro-F1": None if r.f1_macro is None else round(r.f1_macro, 4)} for r in runs]
+    rows = [
+        {
+            "run": r.id,
+            "model": r.model,
+            "data": r.data,
+            "created": r.created.replace("T", " ")[:19],
+            "status": r.status,
+            "accuracy": None if r.accuracy is None else round(r.accuracy, 4),
+            "macro-F1": None if r.f1_macro is None else round(r.f1_macro, 4),
+        }
+        for r in runs
+    ]
     return pd.DataFrame(rows, columns=["run", "model", "data", "created", "status", "accuracy", "macro-F1"])
 
 
 def model_panel(description: dict[str, Any]) -> str:
     """Markdown: the model's parts and their parameter counts, module by module."""
-    lines = [f"**{description['title']}** — {description['total']:,} parameters", "", "| part | parameters |",
-             "|---|---:|"]
+    lines = [
+        f"**{description['title']}** — {description['total']:,} parameters",
+        "",
+        "| part | parameters |",
+        "|---|---:|",
+    ]
     lines += [f"| {html.escape(part)} | {count:,} |" for part, count in description["parts"]]
     if description.get("note"):
         lines += ["", description["note"]]

@@ -1,6 +1,7 @@
 """The Runs tab: the visitor's runs with model, data, date, status and headline metric; load one into Evaluate
 and Predict, download it as a zip (a folder `transformers.pipeline` loads), push it to the Hugging Face Hub, or
 delete it."""
+
 from __future__ import annotations
 
 import shutil
@@ -52,16 +53,19 @@ def create_runs_tab(ctx: Context) -> dict:
         return f"Deleted run {run_id}."
 
     @user_errors
-    def on_push(run_id: str | None, repo: str, hub_token: str, visitor: str | None = None,
-                request: gr.Request = None) -> str:
+    def on_push(
+        run_id: str | None, repo: str, hub_token: str, visitor: str | None = None, request: gr.Request = None
+    ) -> str:
         url = hub.push_run(ctx.run_dir(run_id, visitor, request), repo, token=(hub_token or "").strip() or None)
         return f"Pushed run {run_id} to [{repo.strip()}]({url})."
 
     listing = dict(fn=on_list_runs, inputs=[ctx.visitor], outputs=[table, selected])
     refresh.click(**listing, api_name="list_runs")
     download.click(on_download, inputs=[selected, ctx.visitor], outputs=[archive], api_name="download_run").success(
-        lambda: gr.File(visible=True), outputs=[archive], api_visibility="private")
+        lambda: gr.File(visible=True), outputs=[archive], api_visibility="private"
+    )
     delete.click(on_delete, inputs=[selected, ctx.visitor], outputs=[notice], api_name="delete_run").then(
-        **listing, api_visibility="private")
+        **listing, api_visibility="private"
+    )
     push.click(on_push, inputs=[selected, repo_id, token, ctx.visitor], outputs=[notice], api_name="push_run")
     return {"load": load, "selected": selected, "listing": listing}

@@ -1,5 +1,6 @@
 """How the app is deployed, read from the environment: where runs live (see `workbench.deployment`), whether
 visitors share the machine (a public Space) and must be kept apart, and the upload limits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,7 @@ class AppSettings:
     max_rows: int
 
     @classmethod
-    def from_env(cls) -> "AppSettings":
+    def from_env(cls) -> AppSettings:
         shared = env_flag("WORKBENCH_SHARED")
         return cls(
             runs_dir=default_runs_dir(),

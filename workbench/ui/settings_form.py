@@ -1,11 +1,13 @@
 """The Train form, built from the fields of `TrainConfig` and `DataSpec` as the CLI flags are: one component per
 field that has a form label (its help text as the hint), settings that default to None ("auto") as empty boxes,
 and the values read back into the records by field name. Adding a setting to the config adds it here."""
+
 from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -40,7 +42,7 @@ def create_settings_form(model_choices: list[str]) -> dict[str, gr.components.Co
     with gr.Accordion("More settings", open=False):
         for start in range(0, len(more), 4):
             with gr.Row():
-                components.update({f.name: _component(f, model_choices) for f in more[start:start + 4]})
+                components.update({f.name: _component(f, model_choices) for f in more[start : start + 4]})
     return components
 
 
@@ -63,8 +65,9 @@ def _number(field: dataclasses.Field, value: Any, whole: bool) -> int | float:
         number = float("nan")
     if number != number or (whole and not number.is_integer()):  # NaN, or a fraction where a count is wanted
         auto = ", or empty for auto" if _is_optional(field) else ""
-        raise ValueError(f"{field.metadata['label']} must be {'a whole number' if whole else 'a number'}{auto} "
-                         f"(got '{value}').")
+        raise ValueError(
+            f"{field.metadata['label']} must be {'a whole number' if whole else 'a number'}{auto} (got '{value}')."
+        )
     return int(number) if whole else number
 
 
@@ -80,7 +83,8 @@ def with_settings_parameters(handler: Callable, components: dict[str, gr.compone
     signature = inspect.signature(handler)
     fields = {f.name: f for record in FORM_RECORDS for f in dataclasses.fields(record)}
     fixed = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
-    settings = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=fields[name].default)
-                for name in components]
+    settings = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=fields[name].default) for name in components
+    ]
     handler.__signature__ = signature.replace(parameters=fixed + settings)
     return handler

@@ -1,9 +1,11 @@
 """The Train tab: choose the model and settings (a form built from `TrainConfig`), start a run in the background
 and watch it (progress bar with ETA, live loss curve, throughput, log), stop it, and re-attach to it after a page
 reload."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import gradio as gr
 
@@ -40,23 +42,39 @@ def describe_model(model: str, state: dict[str, Any] | None) -> str:
 
 def auto_defaults_text() -> str:
     """What "auto" means for each family, from the families' own defaults."""
-    parts = [f"{family.title}: up to {family.defaults.epochs} epochs "
-             f"(more on small data, so that it takes at least {family.defaults.min_steps} steps), batch "
-             f"{family.defaults.batch_size}" for family in FAMILIES]
-    return (f"Empty settings are auto — {'; '.join(parts)}; as many epochs as fit the time budget "
-            f"({TrainConfig.time_budget:g} minutes unless changed); learning rate by model size; early stopping "
-            f"keeps the best epoch.")
+    parts = [
+        f"{family.title}: up to {family.defaults.epochs} epochs "
+        f"(more on small data, so that it takes at least {family.defaults.min_steps} steps), batch "
+        f"{family.defaults.batch_size}"
+        for family in FAMILIES
+    ]
+    return (
+        f"Empty settings are auto — {'; '.join(parts)}; as many epochs as fit the time budget "
+        f"({TrainConfig.time_budget:g} minutes unless changed); learning rate by model size; early stopping "
+        f"keeps the best epoch."
+    )
 
 
 def job_view(job: Job, position: int) -> tuple:
     events = list(job.events)
-    status = {"job_id": job.id, "status": job.status, "run_id": (job.run_dir or "").rsplit("/", 1)[-1] or None,
-              "queue_position": position, "error": job.error,
-              "last_event": event_to_dict(events[-1]) if events else None}  # JSON at the API's edge
+    status = {
+        "job_id": job.id,
+        "status": job.status,
+        "run_id": (job.run_dir or "").rsplit("/", 1)[-1] or None,
+        "queue_position": position,
+        "error": job.error,
+        "last_event": event_to_dict(events[-1]) if events else None,
+    }  # JSON at the API's edge
     has_loss = any(isinstance(e, (Step, Evaluated)) for e in events)
     plot = render.loss_frame(events) if has_loss else gr.skip()  # an all-blank first frame would break the plot
-    return (render.progress_html(events, job.status, position), plot,
-            render.throughput_text(events), render.log_text(events), status, job.id)
+    return (
+        render.progress_html(events, job.status, position),
+        plot,
+        render.throughput_text(events),
+        render.log_text(events),
+        status,
+        job.id,
+    )
 
 
 def watch(ctx: Context, job: Job) -> Iterator[tuple]:
@@ -106,13 +124,17 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
     throughput, status, job_id, model = outputs[2], outputs[4], outputs[5], form["model"]
 
     @user_errors
-    def on_train(state: dict[str, Any] | None, visitor: str | None = None, request: gr.Request = None,
-                 **settings: Any) -> Iterator[tuple]:
+    def on_train(
+        state: dict[str, Any] | None, visitor: str | None = None, request: gr.Request = None, **settings: Any
+    ) -> Iterator[tuple]:
         if not state:
             raise ValueError("Load a CSV in the Data tab first.")
         spec = read_settings(settings, DataSpec, **data_choice(state))
-        config = read_settings({**settings, "model": ctx.check_model_name(settings.get("model") or AUTO) or AUTO},
-                               TrainConfig, output=str(ctx.workspace(visitor, request)))
+        config = read_settings(
+            {**settings, "model": ctx.check_model_name(settings.get("model") or AUTO) or AUTO},
+            TrainConfig,
+            output=str(ctx.workspace(visitor, request)),
+        )
         job = ctx.jobs.submit(ctx.owner(visitor, request), spec, config)
         yield from watch(ctx, job)
 
@@ -136,11 +158,25 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
     def on_describe(model_name: str, state: dict[str, Any] | None = None) -> str:
         return describe_model(ctx.check_model_name(model_name) or AUTO, state)
 
-    training = start.click(with_settings_parameters(on_train, form), inputs=[ctx.data, ctx.visitor],
-                           inputs_kwargs=form, outputs=outputs, api_name="train", concurrency_limit=None)
+    training = start.click(
+        with_settings_parameters(on_train, form),
+        inputs=[ctx.data, ctx.visitor],
+        inputs_kwargs=form,
+        outputs=outputs,
+        api_name="train",
+        concurrency_limit=None,
+    )
     stop.click(on_stop, inputs=[job_id, ctx.visitor], outputs=[throughput], api_name="stop", concurrency_limit=None)
     model.change(on_describe, inputs=[model, ctx.data], outputs=[panel], api_name="describe_model")
     ctx.data.change(model_for_new_data, inputs=[ctx.data, model], outputs=[model], api_visibility="private").then(
-        on_describe, inputs=[model, ctx.data], outputs=[panel], api_visibility="private")
-    return {"training": training, "reattach": on_reattach, "outputs": outputs, "status": status, "panel": panel,
-            "model": model, "describe": on_describe}
+        on_describe, inputs=[model, ctx.data], outputs=[panel], api_visibility="private"
+    )
+    return {
+        "training": training,
+        "reattach": on_reattach,
+        "outputs": outputs,
+        "status": status,
+        "panel": panel,
+        "model": model,
+        "describe": on_describe,
+    }
