@@ -69,7 +69,7 @@ def curve(train_csv: Path, test_csv: Path, epochs: int, seed: int) -> dict:
 
     engine.TrainingRun.evaluate_epoch = evaluate_both
     try:
-        data = load_data(DataSpec(str(train_csv), text_column="text", label_column="label"))
+        data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"))
         with tempfile.TemporaryDirectory() as folder:
             config = TrainConfig(model="bundled-minilm", output=folder, epochs=epochs, patience=0, seed=seed)
             seconds, _ = timed(lambda: list(engine.train(config, data)))

@@ -117,7 +117,7 @@ def run_ours(model_dir: Path, csv_path: Path, batch: int, length: int, out: str)
     from workbench.data import load_data
     from workbench.train import train
 
-    data = load_data(DataSpec(str(csv_path), text_column="text", label_column="label", validation_fraction=0.02))
+    data = load_data(DataSpec(str(csv_path), text_column="text", label_columns="label", validation_fraction=0.02))
     config = TrainConfig(
         model=str(model_dir), epochs=1, batch_size=batch, max_length=length, patience=0, lr=3e-5, output=out
     )

@@ -51,7 +51,7 @@ def scores(truth: list[str], predicted: list[str]) -> dict[str, float]:
 
 def workbench_split(train_csv: Path) -> tuple[list[str], list[str]]:
     """The training rows the workbench keeps after holding back its validation rows."""
-    data = load_data(DataSpec(str(train_csv), text_column="text", label_column="label"))
+    data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"))
     return list(data.train["text"]), [data.labels.names[i] for i in data.train["label"]]
 
 
@@ -68,7 +68,7 @@ def tfidf_logistic(train_csv: Path, test_csv: Path, same_rows_as_workbench: bool
 
 
 def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16: bool = True) -> dict:
-    data = load_data(DataSpec(str(train_csv), text_column="text", label_column="label"))
+    data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"))
     config = TrainConfig(model=model, output=folder, cpu_bf16=cpu_bf16)
     seconds, events = timed(lambda: list(train(config, data)))
     report_ = evaluate_run(events[0].run_dir, test_csv)

@@ -46,7 +46,7 @@ def run_ours(csv_path: Path, folder: str, bf16: bool = True) -> float:
     from workbench.train import train
 
     # the loop's own validation is kept tiny so that the timing is of training
-    data = load_data(DataSpec(str(csv_path), text_column="text", label_column="label", validation_fraction=0.05))
+    data = load_data(DataSpec(str(csv_path), text_column="text", label_columns="label", validation_fraction=0.05))
     config = TrainConfig(
         model="bundled-minilm",
         epochs=1,

@@ -47,7 +47,8 @@ def test_the_budget_line_stays_in_a_long_log():
     # on small data the budget is fixed after a few epochs have been logged; it must not scroll away
     started, planned, step = budgeted_events()
     epochs = [
-        Evaluated(step=3 * i, epoch=float(i), loss=1.0, accuracy=0.5, f1_macro=0.5, is_best=False) for i in range(1, 20)
+        Evaluated(step=3 * i, epoch=float(i), loss=1.0, scores={"accuracy": 0.5, "f1_macro": 0.5}, is_best=False)
+        for i in range(1, 20)
     ]
     log = render.log_text([started, *epochs[:3], planned, *epochs[3:]]).splitlines()
 
@@ -63,4 +64,4 @@ def test_the_cli_and_the_app_log_say_an_event_in_the_same_words():
     log = render.log_text([started, planned]).splitlines()
 
     assert log == [describe_event(started), describe_event(planned)]
-    assert log[0] == "Started bundled-minilm on cpu (bf16): 480 training rows, 120 validation rows, up to 300 steps."
+    assert log[0] == "Started bundled-minilm (single-label) on cpu (bf16): 480 training rows, 120 validation rows, up to 300 steps."

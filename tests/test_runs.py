@@ -229,7 +229,7 @@ def test_events_round_trip_and_a_truncated_last_line_is_skipped(tmp_path):
             eta_seconds=3.0,
             elapsed_seconds=1.0,
         ),
-        Evaluated(step=4, epoch=1.0, loss=0.5, accuracy=0.5, f1_macro=0.33, is_best=True),
+        Evaluated(step=4, epoch=1.0, loss=0.5, scores={"accuracy": 0.5, "f1_macro": 0.33}, is_best=True),
     ]
     for event in written:
         runs.append_event(run_dir, event)

@@ -18,7 +18,8 @@ from workbench.events import Evaluated, Failed, Finished, Started, Step, Stopped
 from workbench.models import family_for
 from workbench.models.bert import LengthGroupedBatches
 from workbench.predict import Predictor
-from workbench.train import TrainingRun, choose_model, class_weights, train, with_family_defaults
+from workbench.tasks import class_weights
+from workbench.train import TrainingRun, choose_model, train, with_family_defaults
 
 
 def mean(values):
@@ -256,7 +257,7 @@ def test_class_weights_change_the_training_loss_and_lift_the_rare_class(tmp_path
     rows = [(rng.gauss(0, 1), rng.gauss(0, 1), "common") for _ in range(360)]
     rows += [(rng.gauss(1, 1), rng.gauss(1, 1), "rare") for _ in range(40)]
     path.write_text("x,y,kind\n" + "".join(f"{x:.4f},{y:.4f},{k}\n" for x, y, k in rows))
-    data = load_data(DataSpec(path=str(path), label_column="kind", validation_fraction=0.25))
+    data = load_data(DataSpec(path=str(path), label_columns="kind", validation_fraction=0.25))
 
     def run(weighted: bool) -> list:
         config = TrainConfig(model="mlp", epochs=5, patience=0, class_weights=weighted, output=str(tmp_path / "r"))

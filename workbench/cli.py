@@ -19,7 +19,8 @@ from .config import DataSpec, TrainConfig
 from .events import Ended, Evaluated, Event, Failed, Finished, Planned, Started, Step, describe_event
 from .logs import quiet_libraries
 
-FLAG_NAMES = {"path": "data", "eval_path": "eval_data"}  # DataSpec fields whose flag reads better renamed
+# DataSpec fields whose flag reads better renamed (--label-column, repeated, gives several label columns)
+FLAG_NAMES = {"path": "data", "eval_path": "eval_data", "label_columns": "label_column"}
 
 
 def _add_dataclass_flags(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -34,6 +35,8 @@ def _add_dataclass_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             options["default"] = field.default
         if kind.startswith("bool"):
             options["action"] = argparse.BooleanOptionalAction
+        elif kind.startswith("tuple"):  # repeatable, and each may list names with commas
+            options["action"] = "append"
         else:
             options["type"] = int if kind.startswith("int") else float if kind.startswith("float") else str
         parser.add_argument(flag, **options)
@@ -52,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--run", required=True, help="the run folder")
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", action="append", help="a text to classify (repeat for several)")
+    predict.add_argument(
+        "--text-pair", action="append", help="the second text of each --text, for a run trained on text pairs"
+    )
     source.add_argument("--data", help="a CSV whose rows to classify")
     predict.add_argument("--output", help="where to write the CSV with predictions (with --data)")
     push = commands.add_parser("push", help="upload a run to the Hugging Face Hub as a model repo with a model card")
@@ -150,7 +156,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     predictor = Predictor.load(args.run)
     if args.text:
-        predictions = predictor.predict(args.text)
+        if args.text_pair is not None and len(args.text_pair) != len(args.text):
+            raise ValueError("Give one --text-pair for each --text.")
+        predictions = predictor.predict(args.text, pairs=args.text_pair)
         print(json.dumps([p.to_dict() for p in predictions] if len(predictions) > 1 else predictions[0].to_dict()))
         return 0
     if not args.output:

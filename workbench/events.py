@@ -63,6 +63,7 @@ class Started:
     labels: tuple[str, ...]
     max_length: int | None = None
     run_dir: str = ""
+    task: str = "single-label"
     kind: str = "started"
 
 
@@ -93,13 +94,23 @@ class Planned:
 
 @dataclass(frozen=True)
 class Evaluated:
+    """An epoch scored on the validation rows: the task's scores (accuracy and macro-F1; micro-F1, subset accuracy
+    and the threshold; RMSE and MAE), and whether the score early stopping watches is the best so far."""
+
     step: int
     epoch: float
     loss: float
-    accuracy: float
-    f1_macro: float
+    scores: dict[str, float]
     is_best: bool
     kind: str = "evaluated"
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.scores.get("accuracy")
+
+    @property
+    def f1_macro(self) -> float | None:
+        return self.scores.get("f1_macro")
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     values = {k: v for k, v in data.items() if k in names}
     if "labels" in values:
         values["labels"] = tuple(values["labels"])
+    if cls is Evaluated and "scores" not in values:  # written before tasks: the two scores were fields
+        values["scores"] = {k: data[k] for k in ("accuracy", "f1_macro") if k in data}
     return cls(**values)
 
 
@@ -153,12 +166,33 @@ def duration(seconds: float) -> str:
     return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+SCORE_WORDS = {
+    "accuracy": "accuracy",
+    "f1_macro": "macro-F1",
+    "f1_micro": "micro-F1",
+    "f1_samples": "samples-F1",
+    "subset_accuracy": "subset accuracy",
+    "hamming_loss": "Hamming loss",
+    "threshold": "threshold",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+}
+
+
+def scores_words(scores: dict[str, Any], limit: int = 3) -> str:
+    """A run's scores in words: 'accuracy 0.8125, macro-F1 0.8000'."""
+    shown = [(k, v) for k, v in scores.items() if k in SCORE_WORDS][:limit]
+    return ", ".join(f"{SCORE_WORDS[k]} {v:.4f}" if k != "threshold" else f"threshold {v:g}" for k, v in shown)
+
+
 def describe_event(event: Event) -> str:
     """One line that tells a person what happened: the CLI prints it, the app's log shows it."""
     if isinstance(event, Started):
         length = f", max length {event.max_length} tokens" if event.max_length else ""
         return (
-            f"Started {event.model} on {event.device} ({precision_words(event.precision)}): {event.train_rows} "
+            f"Started {event.model} ({event.task}) on {event.device} ({precision_words(event.precision)}): "
+            f"{event.train_rows} "
             f"training rows, {event.validation_rows} validation rows, up to {event.total_steps} steps{length}."
         )
     if isinstance(event, Step):
@@ -173,14 +207,13 @@ def describe_event(event: Event) -> str:
         )
     if isinstance(event, Evaluated):
         return (
-            f"Epoch {event.epoch:.4g}: validation loss {event.loss:.4f}, accuracy {event.accuracy:.4f}, "
-            f"macro-F1 {event.f1_macro:.4f}{' (best so far)' if event.is_best else ''}"
+            f"Epoch {event.epoch:.4g}: validation loss {event.loss:.4f}, {scores_words(event.scores)}"
+            f"{' (best so far)' if event.is_best else ''}"
         )
     if isinstance(event, Finished):
-        scores = event.metrics
         return (
-            f"Finished in {event.elapsed_seconds:.1f}s; best epoch {event.best_epoch}: accuracy "
-            f"{scores.get('accuracy', 0):.4f}, macro-F1 {scores.get('f1_macro', 0):.4f}."
+            f"Finished in {event.elapsed_seconds:.1f}s; best epoch {event.best_epoch}: "
+            f"{scores_words(event.metrics, limit=2)}."
         )
     if isinstance(event, Stopped):
         return f"Stopped at step {event.step} ({event.reason}); the weights so far are saved."

@@ -7,38 +7,33 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError
 
 from . import runs
-from .data import Columns, read_rows_for_prediction
+from .columns import Columns
+from .data import ModelInputs, read_rows_for_prediction
+from .labels import Task
 from .models import Scorer, family_of_kind
+from .tasks import Prediction, TaskRules, rules_from_record
+
+__all__ = ["FORMULA_PREFIXES", "Prediction", "Predictor", "neutralise_formula"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-@dataclass(frozen=True)
-class Prediction:
-    label: str
-    score: float
-    probabilities: dict[str, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "score": self.score, "probabilities": self.probabilities}
-
-
 class Predictor:
-    """A run loaded for prediction; it tells what its model reads (`columns`, `feature_names`) so that no caller
-    needs to know the model family."""
+    """A run loaded for prediction; it tells what its model reads (`columns`, `feature_names`, `reads_pairs`) and
+    what it answers (`task`, `labels`), so that no caller needs to know the model family."""
 
     def __init__(self, record: runs.RunRecord, scorer: Scorer):
         self.record, self.scorer = record, scorer
         self.run_dir = record.path
         self.labels: list[str] = list(record.labels)
         self.columns: Columns = record.columns
+        self.rules: TaskRules = rules_from_record(record.task, record.labels)
         self.feature_names: list[str] = (
             list(self.columns.features) if family_of_kind(record.model.kind).reads_features else []
         )
@@ -58,42 +53,85 @@ class Predictor:
         return cls(record, scorer)
 
     @property
+    def task(self) -> Task:
+        return self.rules.task
+
+    @property
     def reads_text(self) -> bool:
         return self.columns.text is not None
 
+    @property
+    def reads_pairs(self) -> bool:
+        return self.columns.text_pair is not None
+
     def predict(
-        self, texts: str | Sequence[str], features: Sequence[Sequence[float]] | None = None
+        self,
+        texts: str | Sequence[str],
+        features: Sequence[Sequence[float]] | None = None,
+        pairs: str | Sequence[str] | None = None,
     ) -> Prediction | list[Prediction]:
-        """One prediction for one text, a list for a list of texts (`features`: rows of `feature_names` values)."""
+        """One prediction for one text, a list for a list of texts (`features`: rows of `feature_names` values;
+        `pairs`: the second texts, for a model trained on text pairs)."""
         if isinstance(texts, str):
-            return self.predict([texts], [features[0]] if features else None)[0]
-        texts = list(texts)
-        features = list(features) if features is not None else [[] for _ in texts]
+            single_pair = [pairs] if isinstance(pairs, str) else pairs
+            return self.predict([texts], [features[0]] if features else None, single_pair)[0]
+        return self.predict_inputs(self.inputs(list(texts), features, pairs))
+
+    def inputs(
+        self, texts: list[str], features: Sequence[Sequence[float]] | None, pairs: Sequence[str] | None
+    ) -> ModelInputs:
+        features = [list(f) for f in features] if features is not None else [[] for _ in texts]
         if self.feature_names and any(len(f) != len(self.feature_names) for f in features):
             raise ValueError(
                 f"This model reads the numeric columns {', '.join(self.feature_names)}; give a value for each."
             )
-        if not texts:
-            return []
-        return [self._prediction(row) for row in self.scorer.probabilities(texts, features).tolist()]
+        if self.reads_pairs:
+            pairs = [p or "" for p in pairs] if pairs is not None else [""] * len(texts)
+        return ModelInputs(texts, list(pairs) if self.reads_pairs else None, features)
 
-    def _prediction(self, row: list[float]) -> Prediction:
-        best = max(range(len(row)), key=row.__getitem__)
-        return Prediction(self.labels[best], row[best], dict(zip(self.labels, row)))
+    def predict_inputs(self, inputs: ModelInputs) -> list[Prediction]:
+        if not inputs.texts:
+            return []
+        return self.rules.predictions(self.scorer.logits(inputs))
+
+    def output_columns(self, existing: Sequence[str]) -> list[str]:
+        """The columns a labelled file gains: the answer (and each label's probability); renamed with a leading
+        underscore while the file already has a column of that name."""
+        if self.task == Task.REGRESSION:
+            wanted = ["predicted_value"]
+        elif self.task == Task.MULTI_LABEL:
+            wanted = ["predicted_labels", *(f"p_{name}" for name in self.labels)]
+        else:
+            wanted = ["predicted_label", "confidence", *(f"p_{name}" for name in self.labels)]
+        taken, out = set(existing), []
+        for name in wanted:
+            while name in taken:
+                name = "_" + name
+            taken.add(name)
+            out.append(name)
+        return out
+
+    def answer_cells(self, prediction: Prediction) -> list[str]:
+        if self.task == Task.REGRESSION:
+            return [f"{prediction.value:.6g}"]
+        probabilities = [f"{prediction.probabilities[name]:.6f}" for name in self.labels]
+        if self.task == Task.MULTI_LABEL:
+            return ["|".join(prediction.labels), *probabilities]
+        return [prediction.label, f"{prediction.score:.6f}", *probabilities]
 
     def predict_csv(self, path: str | Path, output: str | Path) -> int:
-        """Write the CSV's rows back with the predicted label, its probability and each label's; returns the count."""
-        table, texts, features = read_rows_for_prediction(path, self.columns)
-        predictions = self.predict(texts, features)
-        header = list(table.column_names) + ["predicted_label", "confidence"] + [f"p_{name}" for name in self.labels]
+        """Write the CSV's rows back with the answer added (label and probabilities, labels, or value); returns the
+        count."""
+        table, inputs = read_rows_for_prediction(path, self.columns)
+        predictions = self.predict_inputs(inputs)
+        header = list(table.column_names) + self.output_columns(table.column_names)
 
         def write(tmp: Path) -> None:
             with tmp.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 writer.writerow([neutralise_formula(c) for c in header])
                 for row, p in zip(table, predictions):
-                    cells = [row[c] for c in table.column_names] + [p.label, f"{p.score:.6f}"]
-                    cells += [f"{p.probabilities[name]:.6f}" for name in self.labels]
+                    cells = [row[c] for c in table.column_names] + self.answer_cells(p)
                     writer.writerow([neutralise_formula(c) for c in cells])
 
         runs.atomic_write_with(Path(output), write)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import Columns
+from .columns import Columns
 from .events import Event, Status, event_from_dict, event_to_dict
 
 RUN_FILE, EVENTS_FILE, METRICS_FILE = "run.json", "events.jsonl", "metrics.json"
@@ -108,6 +108,7 @@ class RunRecord:
     data: dict[str, Any] = field(default_factory=dict)  # the data summary: source, rows, class counts, notes
     config: dict[str, Any] = field(default_factory=dict)  # the settings used, "auto" ones filled in
     metrics: dict[str, float] | None = None  # the headline scores on the validation rows
+    task: dict[str, Any] = field(default_factory=dict)  # the task and what was decided for it (threshold, scale)
     device: str = ""
     precision: str = ""
     created: str = ""
@@ -130,9 +131,10 @@ class RunRecord:
             model=ModelInfo(name, kind, model),
             labels=tuple(raw.get("labels") or ()),
             data=dict(raw.get("data") or {}),
-            columns=Columns(columns["text"], columns["label"], tuple(columns["features"])) if columns else None,
+            columns=Columns.from_dict(columns) if columns else None,
             config=dict(raw.get("config") or {}),
             metrics=raw.get("metrics"),
+            task=raw.get("task") or {},
             device=raw.get("device", ""),
             precision=raw.get("precision", ""),
             created=raw.get("created", ""),

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import broadcast_object_list, gather_object, set_seed
 from torch.utils.data import DataLoader
 
 from . import runs
 from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
-from .data import PreparedData, values_of
+from .data import PreparedData
 from .devices import (
     autocast_on_cpu,
     cpu_threads_for,
@@ -36,8 +35,8 @@ from .devices import (
     training_precision,
 )
 from .events import Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped
-from .metrics import HEADLINE_METRICS, compute_classification_metrics, compute_headline_scores
 from .models import ModelBundle, ModelFamily, family_for
+from .tasks import TaskRules, is_better, rules_for
 
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
 GPU_EVENT_SECONDS = 0.5  # on a GPU, at most two Step events a second: each reads the loss back and stalls the queue
@@ -67,14 +66,14 @@ def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: i
     )
 
 
-def class_weights(labels: list[int], n_classes: int) -> torch.Tensor:
-    """Inverse class frequency, scaled so that a balanced data set gets weights of 1."""
-    counts = torch.bincount(torch.tensor(labels), minlength=n_classes).float().clamp(min=1)
-    return counts.sum() / (n_classes * counts)
-
-
 def _logits(output: Any) -> torch.Tensor:
     return output if isinstance(output, torch.Tensor) else output.logits
+
+
+def task_record(data: PreparedData) -> dict[str, Any]:
+    """run.json's `task` as the data sets it; training adds what it decides (the threshold, the target's scale)."""
+    separator = data.label_format.separator if data.label_format else None
+    return {"name": data.task.value, **({"separator": separator} if separator else {})}
 
 
 def shard_batches(loader: DataLoader, accelerator: Accelerator) -> DataLoader:
@@ -88,29 +87,33 @@ def shard_batches(loader: DataLoader, accelerator: Accelerator) -> DataLoader:
 
 
 def predict_loader(
-    model: torch.nn.Module, loader: Any, accelerator: Accelerator, autocast: Callable[[], Any] = contextlib.nullcontext
-) -> tuple[float, list[int], list[int]]:
-    """Mean loss, predictions and references over this process's share of the rows, gathered across processes
-    once at the end (the shares differ in size, which a per-batch gather cannot take)."""
+    model: torch.nn.Module,
+    loader: Any,
+    accelerator: Accelerator,
+    rules: TaskRules,
+    autocast: Callable[[], Any] = contextlib.nullcontext,
+) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """Mean (unweighted) loss, the logits and the labels of this process's share of the rows, on the CPU, gathered
+    across processes once at the end (the shares differ in size, which a per-batch gather cannot take)."""
     model = accelerator.unwrap_model(model)  # no DDP: processes may run different numbers of batches
     model.eval()
-    total_loss, predictions, references = 0.0, [], []
+    total_loss, all_logits, all_labels = 0.0, [], []
     with torch.inference_mode():
         for batch in loader:
             batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
             labels = batch.pop("labels")
             with autocast():
                 logits = _logits(model(**batch)).float()
-            total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
-            predictions += logits.argmax(-1).tolist()
-            references += labels.tolist()
+            total_loss += rules.loss(logits, labels, weighted=False).item() * len(labels)
+            all_logits.append(logits.cpu())
+            all_labels.append(labels.cpu())
     model.train()
+    shares = [(total_loss, all_logits, all_labels)]
     if accelerator.num_processes > 1:
-        shares = gather_object([(total_loss, predictions, references)])
-        total_loss = sum(share[0] for share in shares)
-        predictions = [p for share in shares for p in share[1]]
-        references = [r for share in shares for r in share[2]]
-    return total_loss / max(len(references), 1), predictions, references
+        shares = gather_object(shares)
+    logits = torch.cat([t for share in shares for t in share[1]])
+    labels = torch.cat([t for share in shares for t in share[2]])
+    return sum(share[0] for share in shares) / max(len(labels), 1), logits, labels
 
 
 def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], bool] = never) -> Iterator[Event]:
@@ -130,7 +133,8 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
         "config": {**config.to_dict(), "lr": lr},
         "data": data.summary(),
         "labels": list(data.labels.names),
-        "columns": {"text": data.columns.text, "label": data.columns.label, "features": list(data.columns.features)},
+        "columns": data.columns.to_dict(),
+        "task": task_record(data),
         "device": describe_device(accelerator),
         "precision": precision,
     }
@@ -157,6 +161,7 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
             validation_rows=len(data.validation),
             labels=data.labels.names,
             max_length=bundle.info.get("max_length"),
+            task=data.task.value,
             run_dir=str(run_dir or ""),
         )
     )
@@ -177,9 +182,10 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
 
 @dataclass
 class BestEpoch:
-    """The epoch with the best validation macro-F1 so far, and a CPU copy of its weights to restore at the end."""
+    """The epoch with the best validation score so far (the task's `monitor`: macro-F1, micro-F1 or RMSE), and a
+    CPU copy of its weights to restore at the end."""
 
-    f1_macro: float
+    score: float
     epoch: float
     weights: dict[str, torch.Tensor]
 
@@ -199,7 +205,8 @@ class TrainingRun:
     ):
         self.config, self.data, self.bundle, self.accelerator = config, data, bundle, accelerator
         self.autocast = lambda: autocast_on_cpu(precision, accelerator.device)
-        self.epochs, self.labels = config.epochs, data.labels.names
+        self.epochs = config.epochs
+        self.rules = rules_for(data, config.class_weights).to(accelerator.device)
         self.run_dir: Path | None = None  # set once the run folder exists
         # fused: one kernel for all parameters' updates on a GPU instead of several per tensor
         optimizer = torch.optim.AdamW(
@@ -215,8 +222,6 @@ class TrainingRun:
             bundle.model, optimizer, bundle.train_loader, scheduler
         )
         self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
-        weights = class_weights(values_of(data.train, "label"), len(self.labels)) if config.class_weights else None
-        self.loss_weights = weights.to(accelerator.device) if weights is not None else None
         self.step, self.status, self.started = 0, Status.RUNNING, time.monotonic()
         self.best: BestEpoch | None = None
         self.log_every = max(1, self.total_steps // STEP_EVENTS)
@@ -305,7 +310,7 @@ class TrainingRun:
             labels = batch.pop("labels")
             with self.autocast():
                 logits = _logits(self.model(**batch)).float()
-            loss = F.cross_entropy(logits, labels, weight=self.loss_weights)
+            loss = self.rules.loss(logits, labels)
             self.accelerator.backward(loss)
             if self.accelerator.sync_gradients and self.config.grad_clip:
                 self.accelerator.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
@@ -327,35 +332,32 @@ class TrainingRun:
             elapsed_seconds=elapsed,
         )
 
+    def validation_outputs(self) -> tuple[float, torch.Tensor, torch.Tensor]:
+        return predict_loader(self.model, self.eval_loader, self.accelerator, self.rules, self.autocast)
+
     def evaluate_epoch(self, epoch: float) -> Evaluated:
-        loss, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
-        scores = compute_headline_scores(references, predictions, self.labels)
-        is_best = self.best is None or scores["f1_macro"] > self.best.f1_macro
+        loss, logits, labels = self.validation_outputs()
+        scores = self.rules.epoch_scores(logits, labels)
+        is_best = is_better(self.rules, scores[self.rules.monitor], self.best.score if self.best else None)
         if is_best:  # keep a CPU copy, so the best epoch can be restored when later ones overfit
             state = self.accelerator.unwrap_model(self.model).state_dict()
             self.best = BestEpoch(
-                scores["f1_macro"], epoch, {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+                scores[self.rules.monitor], epoch, {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
             )
-        return Evaluated(
-            step=self.step,
-            epoch=epoch,
-            loss=loss,
-            accuracy=scores["accuracy"],
-            f1_macro=scores["f1_macro"],
-            is_best=is_best,
-        )
+        return Evaluated(step=self.step, epoch=epoch, loss=loss, scores=scores, is_best=is_best)
 
     def save_finished(self) -> Finished:
         if self.best is not None:
             self.accelerator.unwrap_model(self.model).load_state_dict(self.best.weights)
-        _, predictions, references = predict_loader(self.model, self.eval_loader, self.accelerator, self.autocast)
-        metrics = compute_classification_metrics(references, predictions, self.labels)
+        _, logits, labels = self.validation_outputs()
+        self.rules.fit_decision(logits, labels)  # e.g. the multi-label threshold, on the kept epoch's outputs
+        metrics = self.rules.report(logits, labels)
         self._save(Status.FINISHED, metrics)
         return Finished(
             step=self.step,
             elapsed_seconds=self.elapsed,
             best_epoch=self.best_epoch,
-            metrics={k: metrics[k] for k in HEADLINE_METRICS},
+            metrics={k: metrics[k] for k in self.rules.headline},
         )
 
     @property
@@ -372,14 +374,17 @@ class TrainingRun:
         self.accelerator.wait_for_everyone()
         if self.run_dir is None:
             return
-        self.bundle.save(self.accelerator.unwrap_model(self.model), self.run_dir)
+        model = self.accelerator.unwrap_model(self.model)
+        self.rules.finalise(model)  # the run is over: the model is only saved from here on
+        self.bundle.save(model, self.run_dir)
         if metrics is not None:
             runs.atomic_write_json(self.run_dir / runs.METRICS_FILE, metrics)
-        headline = {k: metrics[k] for k in HEADLINE_METRICS} if metrics else None
+        headline = {k: metrics[k] for k in self.rules.headline} if metrics else None
         runs.update_run(
             self.run_dir,
             status=status,
             metrics=headline,
+            task={**task_record(self.data), **self.rules.record()},
             steps=self.step,
             best_epoch=self.best_epoch,
             elapsed_seconds=round(self.elapsed, 2),

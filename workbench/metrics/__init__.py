@@ -288,8 +288,10 @@ def compute_multilabel_metrics(
     scores (support = rows that have the label), labels and n."""
     references, predictions = _checked_multilabel(references, predictions, label_names)
 
-    def compute(name: str, **kwargs):
-        return _compute(name, references, predictions, config_name="multilabel", zero_division=0, **kwargs)[name]
+    def compute(name: str, zero_division: int = 0, **kwargs):
+        return _compute(name, references, predictions, config_name="multilabel", zero_division=zero_division, **kwargs)[
+            name
+        ]
 
     # Per-label scores come from the modules once each and macro is their plain mean (as in scikit-learn); micro
     # pools every (row, label) entry and samples averages each row's score, so each needs its own call.
@@ -298,7 +300,8 @@ def compute_multilabel_metrics(
     for name in ("f1", "precision", "recall"):
         scores[f"{name}_micro"] = compute(name, average="micro")
         scores[f"{name}_macro"] = float(sum(per_label_scores[name]) / len(label_names))
-        scores[f"{name}_samples"] = compute(name, average="samples")
+        # a row with no labels, rightly given none, scores 1 (its precision and recall are 0/0)
+        scores[f"{name}_samples"] = compute(name, average="samples", zero_division=1)
     support = [sum(column) for column in zip(*references)]
 
     return {

@@ -4,7 +4,7 @@ returns for training, and the `Scorer` a load returns for prediction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,8 +43,8 @@ class FamilyDefaults:
 class Scorer(Protocol):
     """A saved model loaded for prediction."""
 
-    def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
-        """One row of label probabilities per text (and row of numbers)."""
+    def logits(self, inputs: Any) -> torch.Tensor:
+        """The model's raw outputs, one row per input row (`data.ModelInputs`); the task reads them."""
 
 
 class ModelFamily(Protocol):

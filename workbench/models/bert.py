@@ -25,8 +25,9 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from ..config import BUNDLED_BERT, looks_like_local_path
-from ..data import list_names
+from ..data import ModelInputs, list_names
 from ..devices import fast_matmuls
+from ..labels import Task
 from .base import FamilyDefaults, ModelBundle, parameter_count
 
 BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
@@ -54,17 +55,28 @@ def resolve_source(name: str) -> str:
     return name
 
 
-def load_pretrained(name: str, labels: Sequence[str]) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load tokenizer and classifier with a fresh head for these labels; fail with one clear sentence."""
+PROBLEM_TYPES = {  # transformers' name for each task: `pipeline` reads it to apply softmax, sigmoid or nothing
+    Task.SINGLE_LABEL: "single_label_classification",
+    Task.MULTI_LABEL: "multi_label_classification",
+    Task.REGRESSION: "regression",
+}
+
+
+def load_pretrained(
+    name: str, labels: Sequence[str], task: Task = Task.SINGLE_LABEL
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load tokenizer and model with a fresh head for these labels (one output for regression), the task recorded
+    in its config; fail with one clear sentence."""
     source = resolve_source(name)
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected here, not news
     try:
         config = AutoConfig.from_pretrained(
             source,
-            num_labels=len(labels),
+            num_labels=1 if task == Task.REGRESSION else len(labels),
             id2label=dict(enumerate(labels)),
             label2id={name: i for i, name in enumerate(labels)},
+            problem_type=PROBLEM_TYPES[task],
             trust_remote_code=False,
         )
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
@@ -134,16 +146,18 @@ def build(
             f"BERT needs a text column, but this CSV has only numeric features "
             f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it."
         )
-    model, tokenizer = load_pretrained(model_name, data.labels.names)
+    model, tokenizer = load_pretrained(model_name, data.labels.names, data.task)
     model_max = model_max_length(model, tokenizer)
+    pairs = data.columns.text_pair is not None
     if max_length is None:
-        probe = tokenizer(data.train["text"][:5000], truncation=True, max_length=model_max)["input_ids"]
-        max_length = length_from_data([len(ids) for ids in probe], model_max, on_gpu)
+        probe = data.train.select(range(min(5000, len(data.train)))).to_dict()
+        ids = encode(tokenizer, probe["text"], probe.get("text_pair"), model_max)["input_ids"]
+        max_length = length_from_data([len(i) for i in ids], model_max, on_gpu)
     max_length = min(max_length, model_max)
 
     def tokenize(split: Any) -> Any:
         encoded = split.map(
-            lambda b: tokenizer(b["text"], truncation=True, max_length=max_length),
+            lambda b: encode(tokenizer, b["text"], b["text_pair"] if pairs else None, max_length),
             batched=True,
             remove_columns=[c for c in split.column_names if c != "label"],
         )
@@ -177,6 +191,14 @@ def build(
             "source": model_name,
         },
     )
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerBase, texts: list[str], pairs: list[str] | None, max_length: int
+) -> dict[str, list]:
+    """Token ids of texts, or of text pairs as one sequence ([CLS] a [SEP] b [SEP]); truncation shortens the longer
+    side first, so both keep a share."""
+    return tokenizer(texts, pairs, truncation=True, max_length=max_length)
 
 
 def save_pretrained_atomically(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Path) -> None:
@@ -237,15 +259,15 @@ class BertScorer:
         self.max_length = model_max_length(model, tokenizer)
 
     @torch.inference_mode()
-    def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
-        out = torch.empty(len(texts), self.model.config.num_labels)
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+    def logits(self, inputs: ModelInputs) -> torch.Tensor:
+        out = torch.empty(len(inputs.texts), self.model.config.num_labels)
+        encoded = encode(self.tokenizer, inputs.texts, inputs.pairs, self.max_length)
         lengths = [len(ids) for ids in encoded["input_ids"]]
         with fast_matmuls(self.device):
             for batch in length_sorted_batches(lengths, PREDICT_BATCH):
                 inputs = self.tokenizer.pad({k: [v[i] for i in batch] for k, v in encoded.items()}, return_tensors="pt")
                 logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
-                out[batch] = logits.float().softmax(-1).cpu()
+                out[batch] = logits.float().cpu()
         return out
 
 
@@ -276,4 +298,4 @@ class BertFamily:
         return BertScorer(model, AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False))
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
-        return describe(model_name, len(data.labels) if data is not None else 2)
+        return describe(model_name, data.n_outputs if data is not None else 2)

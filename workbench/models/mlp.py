@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..config import MLP as MLP_NAME
+from ..data import ModelInputs
 from ..runs import atomic_write_json, atomic_write_with
 from .base import FamilyDefaults, ModelBundle, parameter_count
 
@@ -47,24 +49,49 @@ def terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
-class Featurizer:
-    """Maps (text, numeric features) to one dense vector: [standardised numbers | L2-normalised TF-IDF]."""
+@dataclass(frozen=True)
+class Bag:
+    """A TF-IDF bag of words and word pairs: the kept terms with their columns, and their idf weights."""
 
-    def __init__(self, vocabulary: dict[str, int], idf: Sequence[float], means: Sequence[float], stds: Sequence[float]):
-        self.vocabulary, self.idf = vocabulary, list(idf)
+    vocabulary: dict[str, int]
+    idf: list[float]
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> Bag:
+        document_frequency = Counter(term for text in texts if text for term in set(terms(text)))
+        kept = sorted(document_frequency.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_VOCABULARY]
+        n = len(texts)
+        idf = [math.log((1 + n) / (1 + df)) + 1 for _, df in kept]  # scikit-learn's smoothed idf
+        return cls({term: i for i, (term, _) in enumerate(kept)}, idf)
+
+    def encode(self, text: str, offset: int) -> SparseRow:
+        """The text's TF-IDF weights as (column, value) pairs, L2-normalised, from column `offset` on."""
+        counts = Counter(t for t in terms(text) if t in self.vocabulary)
+        weights = {self.vocabulary[t]: (1 + math.log(c)) * self.idf[self.vocabulary[t]] for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return [(offset + i, w / norm) for i, w in weights.items()]
+
+
+class Featurizer:
+    """Maps (text, numeric features[, second text]) to one dense vector: [standardised numbers | L2-normalised
+    TF-IDF of the text | L2-normalised TF-IDF of the pair's second text, a bag of its own]."""
+
+    def __init__(self, text: Bag, means: Sequence[float], stds: Sequence[float], pair: Bag | None = None):
+        self.text, self.pair = text, pair
         self.means, self.stds = list(means), list(stds)
 
     @property
+    def vocabulary(self) -> dict[str, int]:
+        return self.text.vocabulary
+
+    @property
     def size(self) -> int:
-        return len(self.means) + len(self.vocabulary)
+        return len(self.means) + len(self.text.vocabulary) + (len(self.pair.vocabulary) if self.pair else 0)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], features: Sequence[Sequence[float]]) -> Featurizer:
-        document_frequency = Counter(term for text in texts if text for term in set(terms(text)))
-        kept = sorted(document_frequency.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_VOCABULARY]
-        vocabulary = {term: i for i, (term, _) in enumerate(kept)}
-        n = len(texts)
-        idf = [math.log((1 + n) / (1 + df)) + 1 for _, df in kept]  # scikit-learn's smoothed idf
+    def fit(
+        cls, texts: Sequence[str], features: Sequence[Sequence[float]], pairs: Sequence[str] | None = None
+    ) -> Featurizer:
         columns = list(zip(*features)) if features and features[0] else []
         means, stds = [], []
         for column in columns:
@@ -73,15 +100,14 @@ class Featurizer:
             var = sum((v - mean) ** 2 for v in present) / len(present) if present else 0.0
             means.append(mean)
             stds.append(math.sqrt(var) or 1.0)
-        return cls(vocabulary, idf, means, stds)
+        return cls(Bag.fit(texts), means, stds, Bag.fit(pairs) if pairs is not None else None)
 
-    def encode_text(self, text: str) -> SparseRow:
-        """The text's TF-IDF weights as (column, value) pairs, L2-normalised, after the numeric columns."""
-        counts = Counter(t for t in terms(text) if t in self.vocabulary)
-        weights = {self.vocabulary[t]: (1 + math.log(c)) * self.idf[self.vocabulary[t]] for t, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        offset = len(self.means)
-        return [(offset + i, w / norm) for i, w in weights.items()]
+    def encode_text(self, text: str, pair: str | None = None) -> SparseRow:
+        """The text's (and the pair's) TF-IDF weights as (column, value) pairs, after the numeric columns."""
+        row = self.text.encode(text, len(self.means))
+        if self.pair is not None:
+            row += self.pair.encode(pair or "", len(self.means) + len(self.text.vocabulary))
+        return row
 
     def standardise(self, features: Sequence[Sequence[float]]) -> torch.Tensor:
         """The numeric columns as one (rows, columns) tensor, standardised; a missing value becomes the mean."""
@@ -101,30 +127,42 @@ class Featurizer:
             out.index_put_((torch.tensor(row_index), torch.tensor(column_index)), torch.tensor(values))
         return out
 
-    def transform(self, texts: Sequence[str], features: Sequence[Sequence[float]]) -> torch.Tensor:
-        return self.densify(self.standardise(features), [self.encode_text(t) for t in texts])
+    def encode_texts(self, texts: Sequence[str], pairs: Sequence[str] | None) -> list[SparseRow]:
+        return [self.encode_text(t, p) for t, p in zip(texts, pairs or [None] * len(texts))]
+
+    def transform(
+        self, texts: Sequence[str], features: Sequence[Sequence[float]], pairs: Sequence[str] | None = None
+    ) -> torch.Tensor:
+        return self.densify(self.standardise(features), self.encode_texts(texts, pairs))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"vocabulary": self.vocabulary, "idf": self.idf, "means": self.means, "stds": self.stds}
+        pair = {"pair_vocabulary": self.pair.vocabulary, "pair_idf": self.pair.idf} if self.pair else {}
+        return {
+            "vocabulary": self.text.vocabulary,
+            "idf": self.text.idf,
+            "means": self.means,
+            "stds": self.stds,
+            **pair,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Featurizer:
-        return cls(data["vocabulary"], data["idf"], data["means"], data["stds"])
+        pair = Bag(data["pair_vocabulary"], data["pair_idf"]) if "pair_vocabulary" in data else None
+        return cls(Bag(data["vocabulary"], data["idf"]), data["means"], data["stds"], pair)
 
 
 def _loader(
     featurizer: Featurizer,
-    texts: Sequence[str],
-    features: Sequence[Sequence[float]],
-    labels: Sequence[int],
+    rows: dict[str, list],
     batch_size: int,
     shuffle: bool,
     generator: torch.Generator | None = None,
 ) -> DataLoader:
-    numbers, text_rows = featurizer.standardise(features), [featurizer.encode_text(t) for t in texts]
+    numbers = featurizer.standardise(rows["features"])
+    text_rows = featurizer.encode_texts(rows["text"], rows.get("text_pair"))
     # Densify all rows once when the matrix is small enough (a batch is then a slice); else batch by batch.
     matrix = featurizer.densify(numbers, text_rows) if len(text_rows) * featurizer.size <= DENSE_CELLS else None
-    targets = torch.tensor(list(labels))
+    targets = torch.tensor(rows["label"])  # class ids, rows of 0/1 per label, or numbers: as the task has them
 
     def collate(indices: list[int]) -> dict[str, torch.Tensor]:
         index = torch.tensor(indices)
@@ -149,21 +187,21 @@ def build(data: Any, hidden: int, batch_size: int, generator: torch.Generator) -
     """Fit the featurizer on the training rows and make the MLP and its loaders."""
     # plain lists: indexing a `datasets` column row by row costs a fingerprint hash per row, more than the step
     train, validation = data.train.to_dict(), data.validation.to_dict()
-    featurizer = Featurizer.fit(train["text"], train["features"])
+    featurizer = Featurizer.fit(train["text"], train["features"], train.get("text_pair"))
     if featurizer.size == 0:
         raise ValueError(
             "The MLP found nothing to learn from: the text column has no words and there are no "
             "numeric feature columns."
         )
-    model = MLP(featurizer.size, len(data.labels), hidden)
+    model = MLP(featurizer.size, data.n_outputs, hidden)
 
     def save(trained: nn.Module, folder: Path) -> None:
         save_mlp(trained, featurizer, folder)
 
     return ModelBundle(
         model=model,
-        train_loader=_loader(featurizer, train["text"], train["features"], train["label"], batch_size, True, generator),
-        eval_loader=_loader(featurizer, validation["text"], validation["features"], validation["label"], 256, False),
+        train_loader=_loader(featurizer, train, batch_size, True, generator),
+        eval_loader=_loader(featurizer, validation, 256, False),
         save=save,
         name="mlp",
         info={
@@ -218,11 +256,13 @@ class MLPScorer:
         self.model.to(self.device)
 
     @torch.inference_mode()
-    def probabilities(self, texts: list[str], features: list[Sequence[float]]) -> torch.Tensor:
-        out = torch.empty(len(texts), self.model.output.out_features)
-        for start in range(0, len(texts), 256):
-            x = self.featurizer.transform(texts[start : start + 256], features[start : start + 256]).to(self.device)
-            out[start : start + 256] = self.model(x).float().softmax(-1).cpu()
+    def logits(self, inputs: ModelInputs) -> torch.Tensor:
+        out = torch.empty(len(inputs.texts), self.model.output.out_features)
+        for start in range(0, len(inputs.texts), 256):
+            rows = slice(start, start + 256)
+            pairs = inputs.pairs[rows] if inputs.pairs is not None else None
+            x = self.featurizer.transform(inputs.texts[rows], inputs.features[rows], pairs).to(self.device)
+            out[rows] = self.model(x).float().cpu()
         return out
 
 
@@ -255,5 +295,6 @@ class MLPFamily:
                 "note": description["note"] + " Shown for 784 inputs (28x28 pixels) and 10 "
                 "classes; load data to see yours.",
             }
-        featurizer = Featurizer.fit(data.train["text"], data.train["features"])
-        return describe(featurizer.size, len(data.labels))
+        train = data.train.to_dict()
+        featurizer = Featurizer.fit(train["text"], train["features"], train.get("text_pair"))
+        return describe(featurizer.size, data.n_outputs)
