@@ -64,4 +64,6 @@ def test_the_cli_and_the_app_log_say_an_event_in_the_same_words():
     log = render.log_text([started, planned]).splitlines()
 
     assert log == [describe_event(started), describe_event(planned)]
-    assert log[0] == "Started bundled-minilm (single-label) on cpu (bf16): 480 training rows, 120 validation rows, up to 300 steps."
+    assert log[0] == (
+        "Started bundled-minilm (single-label) on cpu (bf16): 480 training rows, 120 validation rows, up to 300 steps."
+    )
