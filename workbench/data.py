@@ -89,7 +89,7 @@ def label_summary(data: PreparedData) -> dict[str, Any]:
                 "min": min(values),
                 "max": max(values),
                 "mean": sum(values) / len(values),
-                "values": values[:5000],
+                "histogram": histogram(values),
             },
         }
     if data.task == Task.MULTI_LABEL:
@@ -98,6 +98,16 @@ def label_summary(data: PreparedData) -> dict[str, Any]:
         return {"class_counts": dict(zip(data.labels.names, counts)), "labels_per_row": dict(sorted(per_row.items()))}
     counts = Counter(values)
     return {"class_counts": {name: counts.get(i, 0) for i, name in enumerate(data.labels.names)}}
+
+
+def histogram(values: Sequence[float], bins: int = 12) -> list[tuple[float, float, int]]:
+    """Rows per equal-width range of the values: (low, high, rows), lowest range first."""
+    low, high = min(values), max(values)
+    width = (high - low) / bins or 1.0
+    counts = [0] * bins
+    for value in values:
+        counts[min(bins - 1, int((value - low) / width))] += 1
+    return [(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(counts)]
 
 
 # ---------------------------------------------------------------------------------------------- preparing

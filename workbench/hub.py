@@ -18,7 +18,7 @@ from typing import Any
 from . import runs
 from .config import looks_like_local_path
 from .deployment import env_flag
-from .metrics import HEADLINE_METRICS, REPORT_METRICS
+from .metrics import MULTILABEL_REPORT_METRICS, REGRESSION_REPORT_METRICS, REPORT_METRICS
 
 # The workbench's own bookkeeping stays home: local paths and a process id (run.json), the training log
 # (events.jsonl) and the user's held-back rows (validation.parquet) are not part of a model repo.
@@ -72,11 +72,31 @@ def _settings_rows(record: runs.RunRecord) -> list[tuple[str, Any]]:
     )
 
 
-def _metrics_section(metrics: dict[str, Any]) -> str:
+TASK_WORDS = {  # the task in the card: what the model is, and what `pipeline` gives back
+    "single-label": ("A text classifier", "the probability of each label (softmax)", "", REPORT_METRICS),
+    "multi-label": (
+        "A multi-label text classifier",
+        "a probability for every label (sigmoid); the labels at or above the threshold are the answer",
+        ", top_k=None",
+        MULTILABEL_REPORT_METRICS,
+    ),
+    "regression": (
+        "A text regression model",
+        "the predicted value, in the target's own unit",
+        "",
+        REGRESSION_REPORT_METRICS,
+    ),
+}
+
+
+def _metrics_section(metrics: dict[str, Any], task: str) -> str:
     if not metrics:
         return "No evaluation was saved with this run (it was stopped before the end)."
-    rows = [(REPORT_METRICS[key], f"{metrics[key]:.4f}") for key in HEADLINE_METRICS if key in metrics]
-    per_class = metrics.get("per_class") or {}
+    names = TASK_WORDS[task][3]
+    rows = [(names[key], f"{metrics[key]:.4f}") for key in list(names)[:6] if key in metrics]
+    if "threshold" in metrics:
+        rows.append(("Decision threshold (chosen on these rows)", f"{metrics['threshold']:g}"))
+    per_class = metrics.get("per_class") or metrics.get("per_label") or {}
     lines = [f"On the {metrics.get('n', '?')} held-back validation rows:", "", _table(rows, ("metric", "value"))]
     if per_class:
         lines += ["", "| label | precision | recall | F1 | rows |", "|---|---|---|---|---|"]
@@ -95,20 +115,24 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     run_dir = Path(run_dir)
     record = _require_transformers_run(run_dir)
     metrics, data = _read_json(run_dir / runs.METRICS_FILE), record.data
+    task = record.task.get("name", "single-label")
+    what, answer, top_k, _ = TASK_WORDS[task]
     base = base_model_id(record)
     metadata = ModelCardData(
         library_name="transformers",
         pipeline_tag="text-classification",
         base_model=base,
-        tags=["text-classification", "fine-tuning-workbench"],
-        metrics=["accuracy", "f1"] if metrics else None,
+        tags=["text-classification", task, "fine-tuning-workbench"],
+        metrics=([*TASK_WORDS[task][3]][:2] if task != "single-label" else ["accuracy", "f1"]) if metrics else None,
     )
     name = repo_id or run_dir.name
     counts = data.get("class_counts", {})
     data_rows = [
         ("file", Path(str(data.get("source") or "uploaded CSV")).name),
         ("text column", data.get("text_column")),
+        ("task", task),
         ("label column", data.get("label_column")),
+        ("second text column (pairs)", data.get("text_pair_column")),
         ("training rows", data.get("train_rows")),
         ("validation rows", data.get("validation_rows")),
         ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items())),
@@ -117,8 +141,9 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     body = [
         f"# {name}",
         "",
-        f"A text classifier fine-tuned from `{base or record.model.details.get('architecture', 'a BERT model')}` "
-        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.status}).",
+        f"{what} fine-tuned from `{base or record.model.details.get('architecture', 'a BERT model')}` "
+        f"with the fine-tuning workbench (run `{run_dir.name}`, status {record.status}). Given a text, "
+        f"`pipeline` returns {answer}.",
         "",
         "## Data",
         "",
@@ -130,15 +155,17 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         "",
         "## Metrics",
         "",
-        _metrics_section(metrics),
+        _metrics_section(metrics, task),
         "",
         "## How to use",
         "",
         "```python",
         "from transformers import pipeline",
         "",
-        f'classifier = pipeline("text-classification", model="{name}")',
-        f'print(classifier("{example}"))',
+        f'classifier = pipeline("text-classification", model="{name}"{top_k})',
+        f'print(classifier("{example}"))'
+        if not data.get("text_pair_column")
+        else f'print(classifier({{"text": "{example}", "text_pair": "the second text"}}))',
         "```",
         "",
     ]

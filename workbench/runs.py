@@ -219,6 +219,8 @@ class RunSummary:
     created: str
     accuracy: float | None
     f1_macro: float | None
+    task: str = "single-label"
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def list_runs(root: str | Path) -> list[RunSummary]:
@@ -245,6 +247,8 @@ def list_runs(root: str | Path) -> list[RunSummary]:
                 created=record.created,
                 accuracy=metrics.get("accuracy"),
                 f1_macro=metrics.get("f1_macro"),
+                task=record.task.get("name", "single-label"),
+                metrics=metrics,
             )
         )
     return sorted(summaries, key=lambda s: s.id, reverse=True)

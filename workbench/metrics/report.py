@@ -17,6 +17,7 @@ from ..labels import LabelFormat, Task
 from ..predict import Predictor
 
 MAX_MISCLASSIFIED = 200
+MAX_POINTS = 2000
 
 
 def _validation_rows(predictor: Predictor) -> tuple[ModelInputs, torch.Tensor, list[str]]:
@@ -96,6 +97,8 @@ def evaluate_run(
     predictions = predictor.rules.predictions(logits)
     truths = predictor.rules.truths(labels)
     report["misclassified"] = rows_to_look_at(predictor, inputs.texts, truths, predictions, labels)
+    if predictor.task == Task.REGRESSION:  # for the predicted-against-true picture
+        report["points"] = [(round(y, 4), round(p.value, 4)) for y, p in zip(labels.tolist(), predictions)][:MAX_POINTS]
     report["task"] = predictor.task.value
     report["notes"] = notes
     report["data"] = Path(data_path).name if data_path else "validation split"

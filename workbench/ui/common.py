@@ -76,12 +76,15 @@ log = logging.getLogger("workbench.ui")
 
 
 def data_choice(state: dict[str, Any]) -> dict[str, Any]:
-    """The Data tab's choice (file and columns, kept in `Context.data`) as `DataSpec` fields."""
+    """The Data tab's choice (file, columns and task, kept in `Context.data`) as `DataSpec` fields."""
     return {
         "path": state["path"],
         "text_column": state["text"],
-        "label_column": state["label"],
+        "label_columns": tuple(state["labels"]) or None,
         "feature_columns": tuple(state["features"]),
+        "text_pair_column": state.get("pair"),
+        "task": state.get("task"),
+        "label_separator": state.get("separator"),
     }
 
 

@@ -1,5 +1,6 @@
-"""The Data tab: upload a CSV (or take the example), see the first rows, the detected columns as dropdowns to
-change, the row count and the class balance, with a warning when a class is tiny."""
+"""The Data tab: upload a CSV (or take the example), see the first rows, the detected columns and task as dropdowns
+to change (a second text column makes pairs), the row count and the labels as the task sees them (class balance,
+rows per label, or the target's histogram), with a warning when a class or label is tiny."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..config import AUTO, TASKS
 from ..data import detect_columns, load_data, read_csv
 from . import render
 from .common import Context, data_spec, user_errors
@@ -23,17 +25,20 @@ def _preview(table: Any) -> Any:
 
 
 def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
-    data = load_data(data_spec(state))
-    summary = data.summary()
-    frame, warning = render.class_balance(summary)
-    total = summary["train_rows"] + summary["validation_rows"]
-    lines = [
-        f"**{total} rows** with labels in **{len(data.labels)} classes** "
-        f"({summary['train_rows']} to train on, {summary['validation_rows']} held back for validation)."
-    ]
-    lines += [f"- {note}" for note in summary["notes"]]
-    chart = gr.BarPlot(frame, y_lim=[0, max(frame["rows"].max() * 1.1, 1)])  # bars start at zero
-    return "\n".join(lines), chart, f"⚠️ {warning}" if warning else ""
+    summary = load_data(data_spec(state)).summary()
+    frame, title, warning = render.label_distribution(summary)
+    # bars start at zero; a histogram keeps its ranges in order, counts are sorted largest first
+    chart = gr.BarPlot(
+        frame,
+        title=title,
+        y_lim=[0, max(frame["rows"].max() * 1.1, 1)],
+        sort=None if title == "Target histogram" else "-y",
+    )
+    return render.data_summary_text(summary), chart, f"⚠️ {warning}" if warning else ""
+
+
+def _none_if_unset(value: str | None) -> str | None:
+    return None if value in (None, "", NO_TEXT, AUTO) else value
 
 
 def create_data_tab(ctx: Context) -> None:
@@ -42,8 +47,23 @@ def create_data_tab(ctx: Context) -> None:
             upload = gr.File(label="CSV file (drag and drop)", file_types=[".csv", ".tsv", ".txt"], type="filepath")
             example = gr.Button("Use the example CSV (movie reviews)", size="sm")
             text = gr.Dropdown(label="Text column", interactive=True)
-            label = gr.Dropdown(label="Label column", interactive=True)
-            features = gr.Dropdown(label="Numeric feature columns (MLP)", multiselect=True, interactive=True)
+            labels = gr.Dropdown(
+                label="Label column",
+                multiselect=True,
+                interactive=True,
+                info="One column; or several 0/1 columns, one per label, for multi-label rows.",
+            )
+            with gr.Row():
+                task = gr.Dropdown([AUTO, *TASKS], value=AUTO, label="Task", interactive=True)
+                separator = gr.Dropdown(
+                    [AUTO, "|", ";", ","], value=AUTO, label="Label separator (multi-label)", interactive=True
+                )
+            features = gr.Dropdown(label="Numeric feature columns", multiselect=True, interactive=True)
+            pair = gr.Dropdown(
+                label="Second text column (a pair)",
+                interactive=True,
+                info="Read together with the text, e.g. question and answer; never detected.",
+            )
         with gr.Column(scale=2):
             summary = gr.Markdown("Upload a CSV with a text or numeric columns and a label column.")
             warning = gr.Markdown(elem_classes=["wb-warning"])
@@ -56,14 +76,17 @@ def create_data_tab(ctx: Context) -> None:
         table = read_csv(ctx.check_upload(path))  # within the size and row limits, checked before this read
         progress(0.3, desc=f"Read {len(table):,} rows; finding the columns")
         columns = detect_columns(table)
-        state = {"path": path, "text": columns.text, "label": columns.label, "features": list(columns.features)}
+        state = {"path": path, "text": columns.text, "labels": list(columns.labels), "features": list(columns.features)}
         names = list(table.column_names)
         progress(0.5, desc="Checking the labels and splitting")
         return (
             _preview(table),
             gr.update(choices=[NO_TEXT, *names], value=columns.text or NO_TEXT),
-            gr.update(choices=names, value=columns.label),
+            gr.update(choices=names, value=list(columns.labels)),
             gr.update(choices=names, value=list(columns.features)),
+            gr.update(choices=[NO_TEXT, *names], value=NO_TEXT),
+            gr.update(value=AUTO),
+            gr.update(value=AUTO),
             *_summarise(state),
             state,
         )
@@ -71,29 +94,36 @@ def create_data_tab(ctx: Context) -> None:
     @user_errors
     def on_change_columns(
         text: str | None = None,
-        label: str | None = None,
+        labels: list[str] | str | None = None,
         features: list[str] | None = None,
+        pair: str | None = None,
+        task: str | None = AUTO,
+        separator: str | None = AUTO,
         state: dict[str, Any] | None = None,
     ) -> tuple:
+        """Change the columns (and the task) of the loaded CSV; returns the new summary."""
         if not state:
             raise ValueError("Upload a CSV first.")
         state = {
             **state,
-            "text": None if text in (None, NO_TEXT) else text,
-            "label": label,
+            "text": _none_if_unset(text),
+            "labels": [labels] if isinstance(labels, str) else list(labels or []),
             "features": list(features or []),
+            "pair": _none_if_unset(pair),
+            "task": _none_if_unset(task),
+            "separator": _none_if_unset(separator),
         }
         return (*_summarise(state), state)
 
-    outputs = [preview, text, label, features, summary, balance, warning, ctx.data]
+    outputs = [preview, text, labels, features, pair, task, separator, summary, balance, warning, ctx.data]
     upload.upload(on_load_data, inputs=[upload], outputs=outputs, api_name="load_data")
     example.click(lambda: str(EXAMPLE_CSV), outputs=[upload], api_visibility="private").then(
         on_load_data, inputs=[upload], outputs=outputs, api_visibility="private"
     )
-    for dropdown in (text, label, features):
+    for dropdown in (text, labels, features, pair, task, separator):
         dropdown.input(
             on_change_columns,
-            inputs=[text, label, features, ctx.data],
+            inputs=[text, labels, features, pair, task, separator, ctx.data],
             outputs=[summary, balance, warning, ctx.data],
             **({"api_name": "set_columns"} if dropdown is text else {"api_visibility": "private"}),
         )

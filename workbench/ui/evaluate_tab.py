@@ -16,15 +16,26 @@ from .common import Context, predictors, user_errors
 
 
 def comparison_frame(ctx: Context, run_dir: Any, visitor: str | None, request: gr.Request) -> pd.DataFrame:
-    """Finished runs on the same data file and labels, with their validation scores."""
+    """Finished or stopped runs of the same task on the same data file and labels, with their validation scores:
+    runs of different tasks are never put side by side."""
     this = runs.read_run(run_dir)
-    same = [
-        r
-        for r in runs.list_runs(ctx.workspace(visitor, request))
-        if r.data == this.data.get("source") and r.status.has_weights and runs.read_run(r.path).labels == this.labels
-    ]
-    frame = render.runs_frame(same)
-    return frame[["run", "model", "status", "accuracy", "macro-F1"]]
+    task = this.task.get("name", "single-label")
+    names = [n for n in render.REPORTS[task] if n in (this.metrics or {})][:4]
+    rows = []
+    for summary in runs.list_runs(ctx.workspace(visitor, request)):
+        other = runs.read_run(summary.path)
+        same = other.task.get("name", "single-label") == task and other.labels == this.labels
+        if same and summary.data == this.data.get("source") and summary.status.has_weights:
+            scores = other.metrics or {}
+            rows.append(
+                {
+                    "run": other.id,
+                    "model": other.model.name,
+                    "status": str(summary.status),
+                    **{n: round(scores[n], 4) if n in scores else None for n in names},
+                }
+            )
+    return pd.DataFrame(rows, columns=["run", "model", "status", *names])
 
 
 def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
@@ -39,12 +50,15 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
         button = gr.Button("Evaluate", variant="primary", scale=1)
     with gr.Row():
         metrics = gr.Dataframe(label="Metrics", interactive=False)
-        per_class = gr.Dataframe(label="Per class", interactive=False)
+        per_class = gr.Dataframe(label="Per class (or per label)", interactive=False)
     with gr.Row():
-        confusion = gr.Plot(label="Confusion matrix (rows: true, columns: predicted)")
+        confusion = gr.Plot(label="Confusion matrix (rows: true); F1 per label; or predicted against true values")
         comparison = gr.Dataframe(label="Runs on the same data (validation scores)", interactive=False)
     wrong = gr.Dataframe(
-        label="Misclassified examples, most confident first", interactive=False, wrap=True, max_height=400
+        label="Rows to look at: confident mistakes, wrong label sets, or the largest errors",
+        interactive=False,
+        wrap=True,
+        max_height=400,
     )
     report_json = gr.JSON(visible=False)
 
@@ -61,7 +75,7 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
         return (
             render.metrics_frame(report),
             render.per_class_frame(report),
-            render.confusion_figure(report),
+            render.report_figure(report),
             comparison_frame(ctx, run_dir, visitor, request),
             render.misclassified_frame(report),
             report,

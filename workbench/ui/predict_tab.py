@@ -1,5 +1,6 @@
-"""The Predict tab: type a text and see the label probabilities as you go; for an MLP run with numeric columns, a
-one-row form of its features; upload a CSV to get it back labelled, as a download."""
+"""The Predict tab: type a text (and its second text, for a pair model) and see the answer as you go: the label
+probabilities, the labels over the threshold (multi-label) or the number (regression); for a model with numeric
+columns, a one-row form of its features; upload a CSV to get it back with the answers, as a download."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from ..predict import Predictor
+from ..labels import Task
+from ..predict import Prediction, Predictor
 from .common import Context, predictors, user_errors
 
 
@@ -26,14 +28,41 @@ def _feature_row(frame: Any, names: list[str]) -> list[float]:
         raise ValueError(f"Feature values must be numbers ({', '.join(names)}).") from None
 
 
-def label_probabilities(predictor: Predictor, text: str | None, row: list[float] | None) -> dict[str, float] | None:
-    """Each label's probability for a text (and a row of the numbers the model reads); None until there is input."""
+def predict_one(
+    predictor: Predictor, text: str | None, row: list[float] | None, pair: str | None = None
+) -> Prediction | None:
+    """The answer for one text (and the numbers the model reads, and a pair's second text); None until there is
+    input."""
     names = predictor.feature_names
     if not names and not (text or "").strip():
         return None
     if names and len(row or []) != len(names):
         raise ValueError(f"Give {len(names)} feature values, for {', '.join(names)}.")
-    return predictor.predict(text or "", [row] if names else None).probabilities
+    return predictor.predict(text or "", [row] if names else None, (pair or "") if predictor.reads_pairs else None)
+
+
+def label_probabilities(prediction: Prediction | None) -> dict[str, float] | None:
+    """What the API's /predict returns: each label's probability, or {target: value} for regression."""
+    if prediction is None:
+        return None
+    if prediction.task == Task.REGRESSION:
+        return {"value": prediction.value}
+    return prediction.probabilities
+
+
+def shown_answer(prediction: Prediction | None) -> tuple[Any, str]:
+    """What the page shows: the probabilities (or the number, big) and a line that says the answer."""
+    if prediction is None:
+        return None, ""
+    if prediction.task == Task.REGRESSION:
+        return f"{prediction.value:.4g}", f"**Predicted value:** {prediction.value:.6g}"
+    if prediction.task == Task.MULTI_LABEL:
+        chosen = ", ".join(prediction.labels) or "none"
+        return (
+            prediction.probabilities,
+            f"**Labels:** {chosen} (probability ≥ {prediction.threshold:g}, chosen on the validation rows)",
+        )
+    return prediction.probabilities, ""
 
 
 def create_predict_tab(ctx: Context) -> gr.Dropdown:
@@ -41,10 +70,12 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         with gr.Column():
             run = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True)
             text = gr.Textbox(label="Text", lines=4, placeholder="Type a text to classify…")
+            pair = gr.Textbox(label="Second text (the pair)", lines=2, visible=False)
             features = gr.Dataframe(label="Feature values", interactive=True, visible=False, row_count=1)
             button = gr.Button("Predict", variant="primary")
         with gr.Column():
-            label = gr.Label(label="Prediction", num_top_classes=5)
+            label = gr.Label(label="Prediction", num_top_classes=10)
+            answer = gr.Markdown()
     with gr.Row(equal_height=True):
         with gr.Column():
             csv_in = gr.File(label="CSV to label", type="filepath", file_types=[".csv", ".tsv", ".txt"], height=140)
@@ -53,27 +84,33 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
 
     @user_errors
     def on_predict(
-        run_id: str | None, value: str | None, frame: Any, visitor: str | None, request: gr.Request
-    ) -> dict[str, float] | None:
+        run_id: str | None, value: str | None, second: str | None, frame: Any, visitor: str | None, request: gr.Request
+    ) -> tuple[Any, str]:
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
-        return label_probabilities(predictor, value, _feature_row(frame, predictor.feature_names))
+        return shown_answer(predict_one(predictor, value, _feature_row(frame, predictor.feature_names), second))
 
     @user_errors
     def predict(
-        run_id: str, text: str = "", features: list[float] | None = None, request: gr.Request = None
+        run_id: str,
+        text: str = "",
+        features: list[float] | None = None,
+        text_pair: str = "",
+        request: gr.Request = None,
     ) -> dict[str, float] | None:
-        """Label probabilities for one text (and, for an MLP run with numeric columns, its feature values)."""
-        return label_probabilities(predictors.get(ctx.run_dir(run_id, None, request)), text, features)
+        """Each label's probability for one text ({"value": v} for a regression run); with the numeric feature
+        values of a model that reads them, and the second text of a pair model."""
+        predictor = predictors.get(ctx.run_dir(run_id, None, request))
+        return label_probabilities(predict_one(predictor, text, features, text_pair))
 
     @user_errors
     def on_select_run(run_id: str | None, visitor: str | None, request: gr.Request) -> tuple:
         if not run_id:
-            return gr.update(), gr.update(visible=False), None
+            return gr.update(), gr.update(visible=False), gr.update(visible=False), None, ""
         predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
         names = predictor.feature_names
         blank_row = pd.DataFrame([[0.0] * len(names)], columns=names) if names else None
         form = gr.update(visible=bool(names), value=blank_row)
-        return gr.update(visible=predictor.reads_text), form, None
+        return (gr.update(visible=predictor.reads_text), gr.update(visible=predictor.reads_pairs), form, None, "")
 
     @user_errors
     def on_predict_csv(
@@ -85,19 +122,25 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         predictor.predict_csv(path, output)
         return str(output)
 
-    inputs = [run, text, features, ctx.visitor]
-    text.change(
-        on_predict,
-        inputs=inputs,
-        outputs=[label],
-        api_visibility="private",
-        trigger_mode="always_last",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
+    inputs = [run, text, pair, features, ctx.visitor]
+    for box in (text, pair):
+        box.change(
+            on_predict,
+            inputs=inputs,
+            outputs=[label, answer],
+            api_visibility="private",
+            trigger_mode="always_last",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
     gr.api(predict, api_name="predict", concurrency_limit=None)
-    button.click(on_predict, inputs=inputs, outputs=[label], api_visibility="private", concurrency_limit=None)
-    run.change(on_select_run, inputs=[run, ctx.visitor], outputs=[text, features, label], api_visibility="private")
+    button.click(on_predict, inputs=inputs, outputs=[label, answer], api_visibility="private", concurrency_limit=None)
+    run.change(
+        on_select_run,
+        inputs=[run, ctx.visitor],
+        outputs=[text, pair, features, label, answer],
+        api_visibility="private",
+    )
     csv_button.click(
         on_predict_csv,
         inputs=[run, csv_in, ctx.visitor],

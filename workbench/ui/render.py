@@ -23,7 +23,7 @@ from ..events import (
     describe_event,
     duration,
 )
-from ..metrics import REPORT_METRICS
+from ..metrics import MULTILABEL_REPORT_METRICS, REGRESSION_REPORT_METRICS, REPORT_METRICS
 
 TINY_CLASS = 10  # fewer rows than this in a class deserves a warning
 
@@ -103,40 +103,138 @@ def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
     counts = summary["class_counts"]
     frame = pd.DataFrame({"label": list(counts), "rows": list(counts.values())})
     tiny = [f"'{label}' ({n})" for label, n in counts.items() if n < TINY_CLASS]
+    what = "labels" if summary.get("task") == "multi-label" else "classes"
     warning = (
-        (
-            f"Some classes have fewer than {TINY_CLASS} rows: {', '.join(tiny[:5])}. The model will rarely "
-            f"predict them, and their scores will be noisy."
-        )
+        f"Some {what} have fewer than {TINY_CLASS} rows: {', '.join(tiny[:5])}. The model will rarely predict them, "
+        f"and their scores will be noisy."
         if tiny
         else None
     )
     return frame, warning
 
 
+def target_histogram(histogram: Sequence[Sequence[float]]) -> pd.DataFrame:
+    """The target's histogram (low, high, rows per range) as bars, lowest range first."""
+    names = [f"{low:.3g} – {high:.3g}" for low, high, _ in histogram]
+    return pd.DataFrame({"label": names, "rows": [int(n) for _, _, n in histogram]})
+
+
+def label_distribution(summary: dict[str, Any]) -> tuple[pd.DataFrame, str, str | None]:
+    """What the Data tab charts for the task: rows per class, rows per label, or the target's histogram; with its
+    title and a warning where some class or label is thin."""
+    task = summary.get("task", "single-label")
+    if task == "regression":
+        return target_histogram(summary["target"]["histogram"]), "Target histogram", None
+    frame, warning = class_balance(summary)
+    return frame, "Rows per label" if task == "multi-label" else "Class balance", warning
+
+
+def data_summary_text(summary: dict[str, Any]) -> str:
+    """The Data tab's summary: how many rows, what they are labelled with, the task and why, and the notes."""
+    total, task = summary["train_rows"] + summary["validation_rows"], summary.get("task", "single-label")
+    split = f"({summary['train_rows']} to train on, {summary['validation_rows']} held back for validation)"
+    if task == "regression":
+        target = summary["target"]
+        head = (
+            f"**{total} rows** with a numeric target from {target['min']:.4g} to {target['max']:.4g} "
+            f"(mean {target['mean']:.4g}) {split}."
+        )
+    elif task == "multi-label":
+        per_row = {int(k): v for k, v in summary.get("labels_per_row", {}).items()}
+        rows = sum(per_row.values()) or 1
+        mean = sum(k * v for k, v in per_row.items()) / rows
+        head = (
+            f"**{total} rows** with labels from **{len(summary['class_counts'])} labels**, {mean:.2f} labels per "
+            f"row on average ({per_row.get(0, 0)} rows have none) {split}."
+        )
+    else:
+        head = f"**{total} rows** with labels in **{len(summary['class_counts'])} classes** {split}."
+    lines = [head, f"- Task: **{task}**. {summary.get('task_reason', '')}".rstrip()]
+    return "\n".join(lines + [f"- {note}" for note in summary["notes"]])
+
+
+REPORTS = {  # each task's report: its scalar scores, in the order people read them
+    "single-label": REPORT_METRICS,
+    "multi-label": MULTILABEL_REPORT_METRICS,
+    "regression": REGRESSION_REPORT_METRICS,
+}
+
+
 def metrics_frame(report: dict[str, Any]) -> pd.DataFrame:
-    names = list(REPORT_METRICS)
+    names = [n for n in REPORTS[report.get("task", "single-label")] if n in report]
     return pd.DataFrame({"metric": names, "value": [round(float(report[n]), 4) for n in names]})
 
 
 def per_class_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """Per class (single-label) or per label (multi-label): precision, recall, F1 and rows; empty for regression."""
+    scores = report.get("per_class") or report.get("per_label") or {}
     rows = [
-        {"label": label, **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}}
-        for label, scores in report["per_class"].items()
+        {"label": label, **{k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}}
+        for label, values in scores.items()
     ]
     return pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
 
 
 def misclassified_frame(report: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame(report["misclassified"], columns=["text", "true", "predicted", "confidence"])
+    """The rows most worth a look, with the columns the task gives them (confidence; wrong labels; error)."""
+    rows = report["misclassified"]
+    columns = list(rows[0]) if rows else ["text", "true", "predicted"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def confusion_figure(report: dict[str, Any]) -> Any:
-    """The confusion matrix as a matplotlib figure: rows are true labels, columns predicted."""
+def report_figure(report: dict[str, Any]) -> Any:
+    """The task's picture: the confusion matrix, F1 per label, or predicted against true values."""
+    task = report.get("task", "single-label")
+    if task == "regression":
+        return scatter_figure(report)
+    if task == "multi-label":
+        return per_label_figure(report)
+    return confusion_figure(report)
+
+
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def scatter_figure(report: dict[str, Any]) -> Any:
+    """Predicted against true values, with the line where they would be equal."""
+    plt = _pyplot()
+    truths, predicted = zip(*report["points"]) if report.get("points") else ((), ())
+    figure, axes = plt.subplots(figsize=(5.5, 4.8))
+    axes.scatter(truths, predicted, s=10, alpha=0.6)
+    if truths:
+        low, high = min(*truths, *predicted), max(*truths, *predicted)
+        axes.plot([low, high], [low, high], color="gray", linewidth=1, linestyle="--")
+    axes.set_xlabel("true")
+    axes.set_ylabel("predicted")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def per_label_figure(report: dict[str, Any]) -> Any:
+    """F1 of each label as horizontal bars, with each label's rows in its name."""
+    plt = _pyplot()
+    scores = report.get("per_label", {})
+    names = [f"{label} ({values['support']})" for label, values in scores.items()]
+    figure, axes = plt.subplots(figsize=(6, min(10.0, 1.5 + 0.35 * len(names))))
+    axes.barh(names, [values["f1"] for values in scores.values()])
+    axes.set_xlim(0, 1)
+    axes.invert_yaxis()
+    axes.set_xlabel(f"F1 at threshold {report.get('threshold', 0.5):g}")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def confusion_figure(report: dict[str, Any]) -> Any:
+    """The confusion matrix as a matplotlib figure: rows are true labels, columns predicted."""
+    plt = _pyplot()
 
     labels, matrix = report["labels"], report["confusion_matrix"]
     size = min(10.0, 2.5 + 0.5 * len(labels))
@@ -155,20 +253,33 @@ def confusion_figure(report: dict[str, Any]) -> Any:
     return figure
 
 
+MAIN_SCORE = {
+    "single-label": "f1_macro",
+    "multi-label": "f1_micro",
+    "regression": "rmse",
+}  # what early stopping watches
+
+
 def runs_frame(runs: Sequence[Any]) -> pd.DataFrame:
-    rows = [
-        {
-            "run": r.id,
-            "model": r.model,
-            "data": r.data,
-            "created": r.created.replace("T", " ")[:19],
-            "status": r.status,
-            "accuracy": None if r.accuracy is None else round(r.accuracy, 4),
-            "macro-F1": None if r.f1_macro is None else round(r.f1_macro, 4),
-        }
-        for r in runs
-    ]
-    return pd.DataFrame(rows, columns=["run", "model", "data", "created", "status", "accuracy", "macro-F1"])
+    """The runs table: each run's task and its main validation score (macro-F1, micro-F1 or RMSE), named."""
+    rows = []
+    for r in runs:
+        name = MAIN_SCORE.get(r.task, "f1_macro")
+        score = r.metrics.get(name)
+        rows.append(
+            {
+                "run": r.id,
+                "model": r.model,
+                "task": r.task,
+                "data": r.data,
+                "created": r.created.replace("T", " ")[:19],
+                "status": str(r.status),
+                "score": None
+                if score is None
+                else f"{REPORTS.get(r.task, REPORT_METRICS).get(name, name)} {score:.4f}",
+            }
+        )
+    return pd.DataFrame(rows, columns=["run", "model", "task", "data", "created", "status", "score"])
 
 
 def model_panel(description: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from ..data import PreparedData, load_data
 from ..devices import device_summary
 from ..events import Evaluated, Step, event_to_dict
 from ..jobs import Job
+from ..labels import Task
 from ..models import FAMILIES, family_for
 from ..train import choose_model
 from . import render
@@ -21,6 +22,11 @@ from .common import Context, data_choice, data_spec, user_errors
 from .settings_form import create_settings_form, read_settings, with_settings_parameters
 
 MODEL_CHOICES = [AUTO, BUNDLED_BERT, "bert-base-uncased", MLP]
+TASK_HEADS = {
+    Task.SINGLE_LABEL: "one output per class, softmax",
+    Task.MULTI_LABEL: "one output per label, each a sigmoid against a threshold chosen on the validation rows",
+    Task.REGRESSION: "one output, the number",
+}
 POLL_SECONDS = 0.5
 
 
@@ -37,7 +43,10 @@ def describe_model(model: str, state: dict[str, Any] | None) -> str:
     if chosen.lower() == AUTO:  # no data yet: auto will pick by the data
         chosen = BUNDLED_BERT
     panel = render.model_panel(family_for(chosen).describe(chosen, data))
-    return f"Auto picks **{chosen}** for this data.\n\n{panel}" if model.lower() == AUTO and data else panel
+    if data is None:
+        return panel
+    picked = f"Auto picks **{chosen}** for this data. " if model.lower() == AUTO else ""
+    return f"{picked}Task: **{data.task.value}** ({TASK_HEADS[data.task]}).\n\n{panel}"
 
 
 def auto_defaults_text() -> str:
