@@ -13,7 +13,20 @@ import datasets
 from .config import as_names
 from .labels import MAX_LABELS, is_number
 
-LABEL_HINTS = ("label", "labels", "target", "class", "category", "rating", "sentiment", "stars", "y", "tags", "topics")
+LABEL_HINTS = (
+    "label",
+    "labels",
+    "target",
+    "class",
+    "category",
+    "rating",
+    "sentiment",
+    "stars",
+    "y",
+    "tags",
+    "topics",
+    "price",
+)
 ID_HINTS = ("id", "index", "idx", "row", "uuid")
 PROBE_ROWS = 2000
 

@@ -113,9 +113,16 @@ def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
     return frame, warning
 
 
+def _short(number: float) -> str:
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(number) >= limit:
+            return f"{number / limit:.3g}{suffix}"
+    return f"{number:.3g}"
+
+
 def target_histogram(histogram: Sequence[Sequence[float]]) -> pd.DataFrame:
     """The target's histogram (low, high, rows per range) as bars, lowest range first."""
-    names = [f"{low:.3g} – {high:.3g}" for low, high, _ in histogram]
+    names = [f"≥ {_short(low)}" for low, _, _ in histogram]  # short: twelve bars share the axis
     return pd.DataFrame({"label": names, "rows": [int(n) for _, _, n in histogram]})
 
 
@@ -144,8 +151,8 @@ def data_summary_text(summary: dict[str, Any]) -> str:
         rows = sum(per_row.values()) or 1
         mean = sum(k * v for k, v in per_row.items()) / rows
         head = (
-            f"**{total} rows** with labels from **{len(summary['class_counts'])} labels**, {mean:.2f} labels per "
-            f"row on average ({per_row.get(0, 0)} rows have none) {split}."
+            f"**{total} rows** with labels from **{len(summary['class_counts'])} labels**: {mean:.2f} labels per "
+            f"row on average, {per_row.get(0, 0)} rows with none {split}."
         )
     else:
         head = f"**{total} rows** with labels in **{len(summary['class_counts'])} classes** {split}."
