@@ -15,6 +15,7 @@ from typing import Any
 
 MAX_LABELS = 50
 SEPARATORS = ("|", ";")  # tried in this order; "," only when the user names it (commas are common inside labels)
+NUMERIC_SHARE = 0.95  # a column this much numeric is proposed as numbers (regression or numeric classes)
 SEPARATED_SHARE = 0.05  # a column is multi-label when at least this share of its filled cells holds a separator
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "y", "t"}, {"0", "false", "no", "n", "f", ""}
 
@@ -96,7 +97,7 @@ def split_labels(cell: str | None, separator: str) -> list[str]:
     return [part.strip() for part in (cell or "").split(separator) if part.strip()]
 
 
-def truth_value(cell: str | None, column: str, row: int) -> float:
+def truth_value(cell: str | None, column: str, line: int) -> float:
     """A 0/1 label column's cell as 0.0 or 1.0 (also true/false, yes/no; empty is 0)."""
     word = (cell or "").strip().lower()
     if word in TRUE_WORDS:
@@ -104,12 +105,12 @@ def truth_value(cell: str | None, column: str, row: int) -> float:
     if word in FALSE_WORDS:
         return 0.0
     raise ValueError(
-        f"Label column '{column}' holds '{cell}' in row {row}; as one of several label columns it must "
+        f"Label column '{column}' holds '{cell}' on line {line}; as one of several label columns it must "
         f"hold 0 or 1 (or true/false, yes/no)."
     )
 
 
-def target_value(cell: str | None, column: str, row: int) -> float:
+def target_value(cell: str | None, column: str, line: int) -> float:
     """A regression target's cell as a number; anything else names its row."""
     try:
         value = float((cell or "").strip())
@@ -117,7 +118,7 @@ def target_value(cell: str | None, column: str, row: int) -> float:
         value = math.nan
     if not math.isfinite(value):
         raise ValueError(
-            f"The target column '{column}' holds '{cell}' in row {row}, which is not a finite number; "
+            f"The target column '{column}' holds '{cell}' on line {line}, which is not a finite number; "
             f"fix or remove that row (rows with an empty target are left out)."
         )
     return value
@@ -143,8 +144,9 @@ def propose_task(columns: dict[str, Sequence[str | None]], separator: str | None
     found = separator or detect_separator(filled)
     if found and any(found in v for v in filled):
         return Task.MULTI_LABEL, f"'{name}' holds several labels in a cell, separated by '{found}'."
-    if filled and all(is_number(v) for v in filled):
-        numbers = {float(v) for v in filled}
+    # mostly numbers: a target with a stray word in it is still a target, and the word gets named by its line
+    if filled and sum(is_number(v) for v in filled) >= NUMERIC_SHARE * len(filled):
+        numbers = {float(v) for v in filled if is_number(v)}
         whole = all(n.is_integer() for n in numbers)
         if len(numbers) > MAX_LABELS or (not whole and len(numbers) > 10):
             return Task.REGRESSION, f"'{name}' holds numbers with {len(numbers)} different values."

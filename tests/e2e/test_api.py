@@ -45,8 +45,8 @@ def wait_for(job, predicate, timeout: float = 120):
 
 def test_train_mlp_then_predicts_and_evaluates(app_url, tmp_path):
     client = Client(app_url, verbose=False)
-    _, text, label, _, summary, *_ = load(client, EXAMPLE)
-    assert text["value"] == "review" and label["value"] == "sentiment"
+    _, text, labels, _, _, task, _, summary, *_ = load(client, EXAMPLE)
+    assert text["value"] == "review" and labels["value"] == ["sentiment"] and task["value"] == "auto"
     assert "54 rows" in summary
     statuses = [u[STATUS] for u in train_all(client, model="mlp")]
     assert statuses[-1]["status"] == "finished", statuses[-1]

@@ -116,6 +116,7 @@ def test_upload_train_predict_evaluate_in_a_browser(
         steps = Steps(page, app_log, shots_dir)
         try:
             _walk_through(page, steps, app_url, csv)
+            _walk_through_tasks(page, steps, tmp_path)
         finally:
             context.close()
             browser.close()
@@ -136,7 +137,8 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
 
     with steps.step("Data: the detected columns are review and sentiment"):
         expect(page.get_by_role("combobox", name="Text column", exact=True)).to_have_value("review", timeout=10_000)
-        expect(page.get_by_role("combobox", name="Label column", exact=True)).to_have_value("sentiment")
+        expect(block(page, "Label column")).to_contain_text("sentiment")  # a multiselect: the chosen column's token
+        expect(page.get_by_text("Task: single-label").filter(visible=True).first).to_be_visible()
         expect(block(page, "First rows")).to_contain_text("Smart writing", timeout=10_000)
     steps.screenshot("Data")
 
@@ -195,7 +197,7 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         )
         page.get_by_role("button", name="Evaluate", exact=True).click()
         expect(block(page, "Metrics")).to_contain_text("accuracy", timeout=60_000)
-        expect(block(page, "Per class")).to_contain_text("positive", timeout=10_000)
+        expect(block(page, "Per class (or per label)")).to_contain_text("positive", timeout=10_000)
     steps.screenshot("Evaluate")
 
     with steps.step("Runs: the run is listed as finished"):
@@ -204,3 +206,49 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         expect(row).to_have_count(1, timeout=15_000)
         expect(row).to_contain_text("finished")
     steps.screenshot("Runs")
+
+
+def _train_the_mlp(page: Page, steps: Steps, what: str) -> None:
+    with steps.step(f"{what}: train the MLP"):
+        open_tab(page, "Train")
+        model = page.get_by_role("combobox", name="Model", exact=True)
+        model.click()
+        model.fill("mlp")
+        model.press("Enter")
+        model.blur()
+        expect(page.get_by_text("MLP (from scratch)")).to_be_visible(timeout=30_000)
+        panel = page.get_by_text(f"Task: {what}").filter(visible=True).first  # the model panel names the task
+        expect(panel).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Start training", exact=True).click()
+        expect(page.get_by_label("Log", exact=True)).to_have_value(
+            re.compile(rf"Started mlp \({what}\)[\s\S]*Finished in"), timeout=TRAIN_TIMEOUT_MS
+        )
+
+
+def _walk_through_tasks(page: Page, steps: Steps, tmp_path: Path) -> None:
+    """One more step per task shape: a multi-label CSV and a regression CSV, detected, trained and predicted."""
+    from task_csvs import write_prices_csv, write_topics_csv
+
+    open_tab(page, "Predict")
+    previous = page.get_by_role("combobox", name="Run", exact=True).filter(visible=True).input_value()
+    for what, csv, text, answer in (
+        ("multi-label", write_topics_csv(tmp_path / "topics.csv"), "the coach and the robot", r"Labels:.*sports"),
+        ("regression", write_prices_csv(tmp_path / "prices.csv"), "a bright renovated garden", r"Predicted value: \d"),
+    ):
+        with steps.step(f"{what}: upload a CSV and see the task"):
+            open_tab(page, "Data")
+            upload = block(page, "CSV file (drag and drop)")
+            upload.get_by_role("button", name="Clear").click()  # the file shown before gives way to a drop zone
+            upload.locator("input[type=file]").set_input_files(str(csv))
+            expect(page.get_by_text(f"Task: {what}").filter(visible=True).first).to_be_visible(timeout=60_000)
+        steps.screenshot(f"Data {what}")
+        _train_the_mlp(page, steps, what)
+        with steps.step(f"{what}: the new run answers on Predict"):
+            open_tab(page, "Predict")
+            run = page.get_by_role("combobox", name="Run", exact=True).filter(visible=True)
+            expect(run).not_to_have_value(previous, timeout=15_000)  # the run just trained
+            previous = run.input_value()
+            page.get_by_label("Text", exact=True).filter(visible=True).fill(text)
+            page.get_by_role("button", name="Predict", exact=True).click()
+            expect(page.get_by_text(re.compile(answer)).filter(visible=True).first).to_be_visible(timeout=30_000)
+        steps.screenshot(f"Predict {what}")

@@ -286,7 +286,8 @@ def runs_frame(runs: Sequence[Any]) -> pd.DataFrame:
                 else f"{REPORTS.get(r.task, REPORT_METRICS).get(name, name)} {score:.4f}",
             }
         )
-    return pd.DataFrame(rows, columns=["run", "model", "task", "data", "created", "status", "score"])
+    # the API's listing keeps its first five columns where they were before tasks (status fifth)
+    return pd.DataFrame(rows, columns=["run", "model", "data", "created", "status", "task", "score"])
 
 
 def model_panel(description: dict[str, Any]) -> str:
