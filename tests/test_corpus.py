@@ -19,7 +19,7 @@ from workbench import runs
 from workbench.predict import FORMULA_PREFIXES, Predictor
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
-from make_corpus import CORPUS, make_corpus  # noqa: E402
+from make_corpus import CORPUS, cli_flags, make_corpus, settings_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -37,6 +37,7 @@ def cli_results(corpus, tmp_path_factory) -> tuple[dict, Path]:
     folder = tmp_path_factory.mktemp("cli-corpus")
     commands = {
         name: ["train", "--data", str(path), "--model", "mlp", "--epochs", "1", "--output", str(folder / "runs" / name)]
+        + cli_flags(settings_of(name))
         for name, path in corpus.items()
         if name not in TRAINED_SEPARATELY
     }

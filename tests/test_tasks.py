@@ -17,7 +17,7 @@ import torch
 from engine_helpers import FILLER_WORDS, NEGATIVE_WORDS, POSITIVE_WORDS, of_kind, run_to_end
 
 from workbench.config import DataSpec, TrainConfig
-from workbench.data import load_data
+from workbench.data import PreparedData, load_data
 from workbench.events import Evaluated, Finished, Step
 from workbench.labels import Task, propose_task
 from workbench.metrics.report import evaluate_run, rows_to_look_at
@@ -204,7 +204,7 @@ def bert_pairs_run(tmp_path_factory, tiny_bert_dir, pairs_data):
     return events, Path(events[0].run_dir)
 
 
-def load(tmp_path: Path, header: list[str], rows, **spec) -> object:
+def load(tmp_path: Path, header: list[str], rows, **spec) -> PreparedData:
     return load_data(DataSpec(path=str(write_csv(tmp_path / "data.csv", header, rows)), **spec), seed=0)
 
 

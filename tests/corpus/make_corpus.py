@@ -109,11 +109,37 @@ def formulas() -> str:
     return table(["review", "sentiment"], rows)
 
 
+def tagged(cells: list[str], n: int = 40) -> str:
+    """Reviews with a multi-label `tags` column cycling through `cells` (labels joined with | or ;)."""
+    return table(["review", "tags"], [[text, cells[i % len(cells)]] for i, (text, _) in enumerate(rows_of(n))])
+
+
+def indicator_columns(stray: str | None = None) -> str:
+    """Reviews with two 0/1 label columns; `stray` replaces one cell (on line 5)."""
+    rows = [[text, int(label == "positive"), i % 2] for i, (text, label) in enumerate(rows_of(40))]
+    if stray is not None:
+        rows[3][2] = stray
+    return table(["review", "upbeat", "long"], rows)
+
+
+def targets(stray: str | None = None, constant: bool = False) -> str:
+    """Reviews with a numeric `target` (many values); `stray` replaces one cell (on line 4)."""
+    rows = [[text, "3.5" if constant else f"{(i * 7919) % 97 / 9.7:.3f}"] for i, (text, _) in enumerate(rows_of(60))]
+    if stray is not None:
+        rows[2][1] = stray
+    return table(["review", "target"], rows)
+
+
+def empty_pairs() -> str:
+    return table(["question", "answer", "label"], [[text, "", label] for text, label in rows_of(40)])
+
+
 Maker = Callable[[], "str | bytes"]
 TEXT_ENCODINGS = {"latin1.csv": "latin-1", "utf8_bom.csv": "utf-8-sig"}
 
-# file name -> (what makes it, None if it must work, else a fragment of the one-sentence error)
-CORPUS: dict[str, tuple[Maker, str | None]] = {
+# file name -> (what makes it, None if it must work, else a fragment of the one-sentence error[, the DataSpec
+# settings a user gives with it: columns and task that detection does not choose by itself])
+CORPUS: dict[str, tuple] = {
     "empty.csv": (lambda: "", "is empty"),
     "header_only.csv": (lambda: "review,sentiment\n", "no data rows"),
     "random_bytes.csv": (lambda: random.Random(5).randbytes(4096), "binary file"),
@@ -145,7 +171,43 @@ CORPUS: dict[str, tuple[Maker, str | None]] = {
     "rows_100k.csv": (many_rows, None),
     "emoji_rtl.csv": (emoji_rtl, None),
     "formulas.csv": (formulas, None),
+    # the task shapes: multi-label cells, several 0/1 label columns, numeric targets, text pairs
+    "tags_separator_only.csv": (lambda: tagged(["great|fun", "|", "dull", " ; ", "fun"]), None),
+    "tags_label_once.csv": (lambda: tagged(["a|b", "b", "a"] * 9 + ["once"]), None),  # "once" is on one row
+    "indicator_columns.csv": (indicator_columns, None, {"label_columns": ("upbeat", "long")}),
+    "indicator_stray_value.csv": (
+        lambda: indicator_columns("maybe"),
+        "holds 'maybe' on line 5",
+        {"label_columns": ("upbeat", "long")},
+    ),
+    "target_numbers.csv": (targets, None),
+    "target_inf.csv": (lambda: targets("inf"), "holds 'inf' on line 4"),
+    "target_nan.csv": (lambda: targets("NaN"), "holds 'NaN' on line 4"),
+    "target_constant.csv": (lambda: targets(constant=True), "same value", {"task": "regression"}),
+    "pair_all_empty.csv": (
+        empty_pairs,
+        "is empty in every row",
+        {"text_column": "question", "text_pair_column": "answer"},
+    ),
 }
+
+
+def settings_of(name: str) -> dict:
+    return CORPUS[name][2] if len(CORPUS[name]) > 2 else {}
+
+
+def cli_flags(settings: dict) -> list[str]:
+    """The `train` flags that give these DataSpec settings (several label columns as one comma-separated flag)."""
+    names = {"label_columns": "label-column"}
+    flags = []
+    for field, value in settings.items():
+        flags += [
+            f"--{names.get(field, field.replace('_', '-'))}",
+            ",".join(value) if isinstance(value, tuple) else value,
+        ]
+    return flags
+
+
 BIG_FILES = ("big_cell.csv", "rows_100k.csv")
 
 

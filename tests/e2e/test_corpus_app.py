@@ -14,9 +14,12 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from test_api import STATUS, load, train_all, wait_for
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus"))
-from make_corpus import CORPUS, make_corpus  # noqa: E402
+from workbench.ui.data_tab import NOT_READY
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus"))
+from make_corpus import CORPUS, make_corpus, settings_of  # noqa: E402
+
+SUMMARY = 7  # position of the data summary in /load_data's outputs
 PREVIEW_ROWS, PREVIEW_CHARS = 20, 201  # the Data tab shows at most 20 rows of at most 200 characters and "…"
 
 
@@ -37,15 +40,17 @@ def assert_one_readable_sentence(message: str) -> None:
 
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_corpus_file_works_or_gets_one_sentence_and_the_server_stays_up(name, corpus, client):
-    expected_error = CORPUS[name][1]
+    expected_error, settings = CORPUS[name][1], settings_of(name)
     began = time.monotonic()
     if expected_error is not None:
-        with pytest.raises(AppError) as refused:
-            load(client, corpus[name])
-        assert expected_error in str(refused.value)
-        assert_one_readable_sentence(str(refused.value))
+        message = refusal(client, corpus[name], settings)
+        assert expected_error in message
+        assert_one_readable_sentence(message)
     else:
-        preview = load(client, corpus[name])[0]
+        outputs = load(client, corpus[name])
+        if settings:
+            set_columns(client, outputs, settings)
+        preview = outputs[0]
         loaded = time.monotonic() - began
         assert 0 < len(preview["data"]) <= PREVIEW_ROWS
         assert all(len(str(cell)) <= PREVIEW_CHARS for row in preview["data"] for cell in row)
@@ -58,6 +63,34 @@ def test_corpus_file_works_or_gets_one_sentence_and_the_server_stays_up(name, co
             if name == "formulas.csv":
                 assert_labelled_csv_is_neutralised(client, final["run_id"], corpus[name])
     assert isinstance(client.predict(api_name="/list_runs"), tuple), "the server must still answer"
+
+
+def refusal(client: Client, path: Path, settings: dict) -> str:
+    """Why a file cannot train: a file that cannot be read is refused (an AppError); data that cannot train with
+    the chosen columns or task still loads, so that they can be changed, and says why in place of its summary."""
+    try:
+        outputs = load(client, path)
+        summary = set_columns(client, outputs, settings)[0] if settings else outputs[SUMMARY]
+    except AppError as refused:
+        return str(refused)
+    assert summary.startswith(NOT_READY), summary
+    job = train_all(client, model="mlp", epochs=1)[-1][STATUS]  # and training says the same
+    assert job["status"] == "failed" and job["error"] in summary, job
+    return summary.removeprefix(NOT_READY).strip()
+
+
+def set_columns(client: Client, loaded: tuple, settings: dict) -> tuple:
+    """/set_columns with the detected choices of `loaded` (the /load_data outputs), changed as `settings` say."""
+    text, labels, features = (loaded[i]["value"] for i in (1, 2, 3))
+    return client.predict(
+        settings.get("text_column", text),
+        list(settings.get("label_columns", labels)),
+        features,
+        settings.get("text_pair_column", "(none)"),
+        settings.get("task", "auto"),
+        settings.get("label_separator", "auto"),
+        api_name="/set_columns",
+    )
 
 
 def train_then_stop(client: Client) -> None:

@@ -24,8 +24,17 @@ def _preview(table: Any) -> Any:
     return frame.map(lambda v: v if not isinstance(v, str) or len(v) <= PREVIEW_CHARS else v[:PREVIEW_CHARS] + "…")
 
 
+NOT_READY = "⚠️ **Not ready to train:**"
+
+
 def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
-    summary = load_data(data_spec(state)).summary()
+    """The summary, the label chart and a warning for the chosen columns and task. Data that cannot train with them
+    (one class, a stray word in a numeric target, ...) still loads: the reason shows where the summary would, and
+    the user can choose another column or task."""
+    try:
+        summary = load_data(data_spec(state)).summary()
+    except ValueError as error:
+        return f"{NOT_READY} {error}", gr.BarPlot(value=None), ""
     frame, title, warning = render.label_distribution(summary)
     # bars start at zero; a histogram keeps its ranges in order, counts are sorted largest first
     chart = gr.BarPlot(
