@@ -330,11 +330,6 @@ def test_a_label_on_two_or_three_rows_is_kept_on_both_sides_of_the_split(tmp_pat
             assert any(row[j] for row in data.validation["label"][:]), (seed, name)
 
 
-@pytest.mark.xfail(
-    reason="BUG: data._multilabel_validation_rows mends the split label by label and a later label can pull the "
-    "only training row of a rarer one into validation ('twist', 2 rows, ends 0 train / 2 validation with seed 15)",
-    strict=True,
-)
 def test_rare_labels_that_share_a_row_are_still_on_both_sides_of_the_split(tmp_path):
     source = topic_rows(200, seed=1)
     rare = {10: ["twist"], 50: ["twist", "cameo"], 90: ["cameo"], 130: ["cameo"]}
@@ -464,11 +459,6 @@ def test_evaluate_run_on_a_labelled_csv_reads_the_separated_cells(mlp_topics_run
     assert report["f1_micro"] > 0.85
 
 
-@pytest.mark.xfail(
-    reason="BUG: metrics.report.rows_to_look_at counts an empty true label set as the label '' "
-    "(set(''.split('|')) == {''}), so a row with no true label and one predicted label reports wrong_labels=2",
-    strict=True,
-)
 def test_a_row_without_true_labels_counts_only_the_predicted_ones_as_wrong():
     predictor = SimpleNamespace(task=Task.MULTI_LABEL)
     predicted = Prediction(Task.MULTI_LABEL, "praise", 0.9, {"praise": 0.9, "plot": 0.1}, ("praise",), threshold=0.5)
@@ -551,12 +541,6 @@ def test_a_non_numeric_target_names_its_line(tmp_path, spec):
     assert "line 7" in str(error.value), str(error.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: data._check_labels numbers the rows after _drop_unusable_rows has dropped some (enumerate(rows, "
-    "start=2)), so every line number after a dropped row is off: 'n/a' on line 7 after two empty targets is "
-    "reported 'on line 5'",
-    strict=True,
-)
 @pytest.mark.parametrize("case", ["target after empty targets", "0/1 cell after empty texts"])
 def test_the_line_named_is_the_file_line_after_dropped_rows(tmp_path, case):
     if case == "target after empty targets":
@@ -688,11 +672,6 @@ def test_a_text_pair_column_reaches_the_data(pairs_data):
     assert pairs_data.summary()["text_pair_column"] == "hypothesis"
 
 
-@pytest.mark.xfail(
-    reason="BUG: columns.detect_columns detects the text column without leaving out the given pair column, so "
-    "with a longer pair column text == text_pair == 'hypothesis' and the model reads one column twice",
-    strict=True,
-)
 def test_the_detected_text_column_is_not_the_pair_column(tmp_path):
     rows = [(f"the film was {a}", f"{b} and the story was really very so", label) for a, b, label in pair_rows(60, 4)]
 

@@ -122,8 +122,8 @@ def detect_columns(
     labels = tuple(_resolve(names, n) for n in given) if given else _detect_label(profiles)
     if not labels:
         raise ValueError(f"No label column found; choose the label column (columns: {list_names(names)}).")
-    text = _resolve(names, text) if text else _detect_text(profiles, labels)
     pair = _resolve(names, text_pair) if text_pair else None
+    text = _resolve(names, text) if text else _detect_text(profiles, (*labels, pair))
     if pair is not None and text is None:
         raise ValueError(f"A text pair needs a first text column as well as '{pair}'; choose the text column.")
     if features is not None:

@@ -120,6 +120,7 @@ def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
     label_format, reason = choose_task(table, columns, spec)
     notes: list[str] = []
     name = Path(spec.path).name
+    check_label_cells(table, columns, label_format)  # before rows are dropped, so that lines are the file's
     table = _drop_unusable_rows(table, columns, label_format, notes, name)
     rows = label_rows(table, columns)
     labels = label_format.space(rows)
@@ -132,6 +133,18 @@ def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
     scale = TargetScale.fit(values_of(train, "label")) if label_format.task == Task.REGRESSION else None
     notes += _few_validation_rows(validation, labels, label_format.task)
     return PreparedData(train, validation, labels, columns, name, notes, label_format.task, reason, label_format, scale)
+
+
+def check_label_cells(table: datasets.Dataset, columns: Columns, label_format: LabelFormat) -> None:
+    """Read every labelled row's label as the task will: a cell that is not a 0/1 or a number where one is needed
+    stops here with one sentence naming its line in the file (the header is line 1)."""
+    space = LabelSpace((columns.label,))
+    for line, row in enumerate(label_rows(table, columns), start=2):
+        if label_format.has_label(row):
+            if label_format.task == Task.REGRESSION:
+                label_format.encode(row, space, line)
+            else:
+                label_format.names_in(row, line)
 
 
 def label_rows(table: datasets.Dataset, columns: Columns) -> list[dict[str, Any]]:
@@ -299,20 +312,30 @@ def _stratified_validation_rows(groups: Sequence[Any], fraction: float, seed: in
 
 def _multilabel_validation_rows(rows: Sequence[Sequence[float]], fraction: float, seed: int) -> set[int]:
     """A random `fraction` of the rows, then mended so that every label with two rows or more has one on each
-    side: rarest labels first, a row is moved across where one side lacks the label."""
+    side: rarest labels first, a row is moved across where one side lacks the label, choosing a row whose move
+    leaves every other label of it still on both sides; repeated until nothing moves."""
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     validation = set(order[: max(1, round(fraction * len(rows)))])
-    n_labels = len(rows[0]) if rows else 0
-    having = [[i for i in order if rows[i][j]] for j in range(n_labels)]
-    for j in sorted(range(n_labels), key=lambda j: len(having[j])):
-        if len(having[j]) < 2:
-            continue
-        held = [i for i in having[j] if i in validation]
-        if not held:
-            validation.add(having[j][0])
-        elif len(held) == len(having[j]):
-            validation.discard(held[0])
+    labels_of = [[j for j, on in enumerate(row) if on] for row in rows]
+    having = [[i for i in order if rows[i][j]] for j in range(len(rows[0]) if rows else 0)]
+
+    def movable(i: int) -> bool:  # no label of row i would be left without a row on the side it leaves
+        leaving = i in validation
+        return all(sum((r in validation) == leaving for r in having[k]) > 1 for k in labels_of[i] if len(having[k]) > 1)
+
+    for _ in range(len(having)):
+        moved = False
+        for j in sorted(range(len(having)), key=lambda j: len(having[j])):
+            held = [i for i in having[j] if i in validation]
+            if len(having[j]) < 2 or 0 < len(held) < len(having[j]):
+                continue
+            candidate = next((i for i in having[j] if movable(i)), None)
+            if candidate is not None:
+                validation.symmetric_difference_update({candidate})
+                moved = True
+        if not moved:
+            break
     return validation
 
 
@@ -343,6 +366,7 @@ def _read_eval(
 ) -> datasets.Dataset:
     name = Path(path).name
     table = align_columns(read_csv(path), [*columns.inputs, *columns.labels], f"The evaluation CSV {name}")
+    check_label_cells(table, columns, label_format)
     table = _drop_unusable_rows(table, columns, label_format, notes, name)
     known = set(labels.names)
     if label_format.task != Task.REGRESSION:

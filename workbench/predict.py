@@ -113,7 +113,7 @@ class Predictor:
 
     def answer_cells(self, prediction: Prediction) -> list[str]:
         if self.task == Task.REGRESSION:
-            return [f"{prediction.value:.6g}"]
+            return [f"{prediction.value:.10g}"]
         probabilities = [f"{prediction.probabilities[name]:.6f}" for name in self.labels]
         if self.task == Task.MULTI_LABEL:
             return ["|".join(prediction.labels), *probabilities]

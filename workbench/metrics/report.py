@@ -71,11 +71,11 @@ def rows_to_look_at(
         ]
         return sorted(rows, key=lambda row: -abs(row["error"]))[:MAX_MISCLASSIFIED]
     if predictor.task == Task.MULTI_LABEL:
-        rows = [
-            {"text": t, "true": truth, "predicted": p.label, "wrong_labels": len(set(truth.split("|")) ^ set(p.labels))}
-            for t, truth, p in zip(texts, truths, predictions)
-            if set(filter(None, truth.split("|"))) != set(p.labels)
-        ]
+        rows = []
+        for t, truth, p in zip(texts, truths, predictions):
+            wrong = set(filter(None, truth.split("|"))) ^ set(p.labels)  # "" is no label set, not a label
+            if wrong:
+                rows.append({"text": t, "true": truth, "predicted": p.label, "wrong_labels": len(wrong)})
         return sorted(rows, key=lambda row: -row["wrong_labels"])[:MAX_MISCLASSIFIED]
     rows = [
         {"text": t, "true": truth, "predicted": p.label, "confidence": round(p.score, 4)}

@@ -47,7 +47,7 @@ def create_runs_tab(ctx: Context) -> dict:
     @user_errors
     def on_delete(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:
         run_dir = ctx.run_dir(run_id, visitor, request)
-        if runs.effective_status(runs.read_run(run_dir)) == "running":
+        if runs.effective_status(runs.read_run(run_dir)) == runs.Status.RUNNING:
             raise ValueError("This run is still training; stop it first.")
         runs.delete_run(run_dir.parent, run_dir.name)
         return f"Deleted run {run_id}."
