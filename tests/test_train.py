@@ -15,11 +15,11 @@ from workbench import runs
 from workbench.config import BUNDLED_BERT, DataSpec, TrainConfig
 from workbench.data import load_data
 from workbench.events import Evaluated, Failed, Finished, Started, Step, Stopped
-from workbench.models import family_for
+from workbench.models import choose_model, family_for, with_family_defaults
 from workbench.models.bert import LengthGroupedBatches
 from workbench.predict import Predictor
 from workbench.tasks import class_weights
-from workbench.train import TrainingRun, choose_model, train, with_family_defaults
+from workbench.train import TrainingRun, train
 
 
 def mean(values):

@@ -192,8 +192,8 @@ def describe_event(event: Event) -> str:
         length = f", max length {event.max_length} tokens" if event.max_length else ""
         return (
             f"Started {event.model} ({event.task}) on {event.device} ({precision_words(event.precision)}): "
-            f"{event.train_rows} "
-            f"training rows, {event.validation_rows} validation rows, up to {event.total_steps} steps{length}."
+            f"{event.train_rows} training rows, {event.validation_rows} validation rows, up to {event.total_steps} "
+            f"steps{length}."
         )
     if isinstance(event, Step):
         return (

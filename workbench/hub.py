@@ -108,6 +108,22 @@ def _metrics_section(metrics: dict[str, Any], task: str) -> str:
     return "\n".join(lines)
 
 
+def _data_rows(data: dict[str, Any], task: str) -> list[tuple[str, Any]]:
+    """The model card's data table: the file, the task, the columns, the rows and the labels with their rows."""
+    counts = data.get("class_counts", {})
+    rows = [
+        ("file", Path(str(data.get("source") or "uploaded CSV")).name),
+        ("text column", data.get("text_column")),
+        ("task", task),
+        ("label column", data.get("label_column")),
+        ("second text column (pairs)", data.get("text_pair_column")),
+        ("training rows", data.get("train_rows")),
+        ("validation rows", data.get("validation_rows")),
+        ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items())),
+    ]
+    return [(k, v) for k, v in rows if v not in (None, "")]
+
+
 def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     """The README.md of the model repo: YAML metadata for the Hub, then data, settings, metrics and usage."""
     from huggingface_hub import ModelCardData
@@ -127,16 +143,6 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     )
     name = repo_id or run_dir.name
     counts = data.get("class_counts", {})
-    data_rows = [
-        ("file", Path(str(data.get("source") or "uploaded CSV")).name),
-        ("text column", data.get("text_column")),
-        ("task", task),
-        ("label column", data.get("label_column")),
-        ("second text column (pairs)", data.get("text_pair_column")),
-        ("training rows", data.get("train_rows")),
-        ("validation rows", data.get("validation_rows")),
-        ("labels (rows)", ", ".join(f"{label} ({count})" for label, count in counts.items())),
-    ]
     example = "a wonderful film" if counts else "some text"
     body = [
         f"# {name}",
@@ -147,7 +153,7 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         "",
         "## Data",
         "",
-        _table([(k, v) for k, v in data_rows if v not in (None, "")], ("", "")),
+        _table(_data_rows(data, task), ("", "")),
         "",
         "## Training settings",
         "",

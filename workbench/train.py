@@ -10,7 +10,6 @@ reproducible on the CPU.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from accelerate.utils import broadcast_object_list, gather_object, set_seed
 from torch.utils.data import DataLoader
 
 from . import runs
-from .config import AUTO, BUNDLED_BERT, MLP, TrainConfig
+from .config import TrainConfig
 from .data import PreparedData
 from .devices import (
     autocast_on_cpu,
@@ -35,7 +34,7 @@ from .devices import (
     training_precision,
 )
 from .events import Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped
-from .models import ModelBundle, ModelFamily, family_for
+from .models import ModelBundle, choose_model, family_for, with_family_defaults
 from .tasks import TaskRules, is_better, rules_for
 
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
@@ -45,25 +44,6 @@ CALIBRATION_STEPS = 10  # optimiser steps timed before a time budget fixes the l
 
 def never() -> bool:
     return False
-
-
-def choose_model(config: TrainConfig, data: PreparedData) -> str:
-    if config.model.lower() != AUTO:
-        return config.model
-    return BUNDLED_BERT if data.has_text else MLP
-
-
-def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: int) -> TrainConfig:
-    """Fill the settings left empty with the defaults of the model family, scaled to the size of the data: on small
-    data an epoch is a few steps, so the epochs grow until the run takes `min_steps` (and patience with them)."""
-    defaults = family.defaults
-    batch_size = config.batch_size or defaults.batch_size
-    steps_per_epoch = math.ceil(train_rows / batch_size / config.grad_accumulation)
-    epochs = config.epochs or max(defaults.epochs, math.ceil(defaults.min_steps / steps_per_epoch))
-    patience = defaults.patience if epochs == defaults.epochs else max(defaults.patience, epochs // 4)
-    return dataclasses.replace(
-        config, batch_size=batch_size, epochs=epochs, patience=patience if config.patience is None else config.patience
-    )
 
 
 def _logits(output: Any) -> torch.Tensor:
@@ -149,22 +129,7 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
             runs.append_event(run_dir, event)
         return event
 
-    yield emit(
-        Started(
-            run_id=run_dir.name if run_dir else "",
-            model=bundle.name,
-            device=record["device"],
-            precision=precision,
-            total_steps=loop.total_steps,
-            epochs=config.epochs,
-            train_rows=len(data.train),
-            validation_rows=len(data.validation),
-            labels=data.labels.names,
-            max_length=bundle.info.get("max_length"),
-            task=data.task.value,
-            run_dir=str(run_dir or ""),
-        )
-    )
+    yield emit(loop.started_event(record["device"]))
     try:
         with cpu_threads_for(bundle.model, accelerator.device):
             for event in loop.run(should_stop):
@@ -204,6 +169,7 @@ class TrainingRun:
         budget_seconds: float | None = None,
     ):
         self.config, self.data, self.bundle, self.accelerator = config, data, bundle, accelerator
+        self.precision = precision
         self.autocast = lambda: autocast_on_cpu(precision, accelerator.device)
         self.epochs = config.epochs
         self.rules = rules_for(data, config.class_weights).to(accelerator.device)
@@ -225,6 +191,23 @@ class TrainingRun:
         self.step, self.status, self.started = 0, Status.RUNNING, time.monotonic()
         self.best: BestEpoch | None = None
         self.log_every = max(1, self.total_steps // STEP_EVENTS)
+
+    def started_event(self, device: str) -> Started:
+        run_dir, data = self.run_dir, self.data
+        return Started(
+            run_id=run_dir.name if run_dir else "",
+            model=self.bundle.name,
+            device=device,
+            precision=self.precision,
+            total_steps=self.total_steps,
+            epochs=self.config.epochs,
+            train_rows=len(data.train),
+            validation_rows=len(data.validation),
+            labels=data.labels.names,
+            max_length=self.bundle.info.get("max_length"),
+            task=data.task.value,
+            run_dir=str(run_dir or ""),
+        )
 
     @property
     def elapsed(self) -> float:

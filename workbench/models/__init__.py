@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from typing import Any
+
+from ..config import AUTO, BUNDLED_BERT, MLP, TrainConfig
 from .base import FamilyDefaults, ModelBundle, ModelFamily, Scorer, parameter_count
 from .bert import BertFamily
 from .mlp import MLPFamily
@@ -24,13 +29,35 @@ def family_of_kind(kind: str) -> ModelFamily:
     raise ValueError(f"This run was trained with a model family this workbench does not know ('{kind}').")
 
 
+def choose_model(config: TrainConfig, data: Any) -> str:
+    """What "auto" trains: the bundled BERT for data with a text column, the MLP for numbers alone."""
+    if config.model.lower() != AUTO:
+        return config.model
+    return BUNDLED_BERT if data.has_text else MLP
+
+
+def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: int) -> TrainConfig:
+    """Fill the settings left empty with the defaults of the model family, scaled to the size of the data: on small
+    data an epoch is a few steps, so the epochs grow until the run takes `min_steps` (and patience with them)."""
+    defaults = family.defaults
+    batch_size = config.batch_size or defaults.batch_size
+    steps_per_epoch = math.ceil(train_rows / batch_size / config.grad_accumulation)
+    epochs = config.epochs or max(defaults.epochs, math.ceil(defaults.min_steps / steps_per_epoch))
+    patience = defaults.patience if epochs == defaults.epochs else max(defaults.patience, epochs // 4)
+    return dataclasses.replace(
+        config, batch_size=batch_size, epochs=epochs, patience=patience if config.patience is None else config.patience
+    )
+
+
 __all__ = [
     "FAMILIES",
     "FamilyDefaults",
     "ModelBundle",
     "ModelFamily",
     "Scorer",
+    "choose_model",
     "family_for",
     "family_of_kind",
     "parameter_count",
+    "with_family_defaults",
 ]

@@ -65,7 +65,26 @@ def shown_answer(prediction: Prediction | None) -> tuple[Any, str]:
     return prediction.probabilities, ""
 
 
-def create_predict_tab(ctx: Context) -> gr.Dropdown:
+def inputs_for(predictor: Predictor | None) -> tuple:
+    """The Predict form for a run (none chosen: as it is): the text box, the second text of a pair model, a feature
+    row for a model on numeric columns; the answer cleared."""
+    if predictor is None:
+        return gr.update(), gr.update(visible=False), gr.update(visible=False), None, ""
+    names = predictor.feature_names
+    blank_row = pd.DataFrame([[0.0] * len(names)], columns=names) if names else None
+    form = gr.update(visible=bool(names), value=blank_row)
+    return gr.update(visible=predictor.reads_text), gr.update(visible=predictor.reads_pairs), form, None, ""
+
+
+def label_csv(predictor: Predictor, path: str) -> str:
+    """The uploaded CSV with the answers added, in a fresh folder for the download."""
+    output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{Path(path).stem}-predicted.csv"
+    predictor.predict_csv(path, output)
+    return str(output)
+
+
+def _create_predict_view() -> tuple:
+    """Run picker, text, second text, feature row and button; the answer; the CSV upload and download."""
     with gr.Row():
         with gr.Column():
             run = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True)
@@ -81,6 +100,11 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
             csv_in = gr.File(label="CSV to label", type="filepath", file_types=[".csv", ".tsv", ".txt"], height=140)
             csv_button = gr.Button("Label the CSV")
         csv_out = gr.File(label="Labelled CSV (download)", interactive=False, height=140)
+    return run, text, pair, features, button, label, answer, csv_in, csv_button, csv_out
+
+
+def create_predict_tab(ctx: Context) -> gr.Dropdown:
+    run, text, pair, features, button, label, answer, csv_in, csv_button, csv_out = _create_predict_view()
 
     @user_errors
     def on_predict(
@@ -104,37 +128,26 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
 
     @user_errors
     def on_select_run(run_id: str | None, visitor: str | None, request: gr.Request) -> tuple:
-        if not run_id:
-            return gr.update(), gr.update(visible=False), gr.update(visible=False), None, ""
-        predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
-        names = predictor.feature_names
-        blank_row = pd.DataFrame([[0.0] * len(names)], columns=names) if names else None
-        form = gr.update(visible=bool(names), value=blank_row)
-        return (gr.update(visible=predictor.reads_text), gr.update(visible=predictor.reads_pairs), form, None, "")
+        return inputs_for(predictors.get(ctx.run_dir(run_id, visitor, request)) if run_id else None)
 
     @user_errors
     def on_predict_csv(
         run_id: str | None, path: str | None = None, visitor: str | None = None, request: gr.Request = None
     ) -> str:
         ctx.check_upload(path, "a CSV to label")
-        predictor = predictors.get(ctx.run_dir(run_id, visitor, request))
-        output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{Path(path).stem}-predicted.csv"
-        predictor.predict_csv(path, output)
-        return str(output)
+        return label_csv(predictors.get(ctx.run_dir(run_id, visitor, request)), path)
 
-    inputs = [run, text, pair, features, ctx.visitor]
-    for box in (text, pair):
-        box.change(
-            on_predict,
-            inputs=inputs,
-            outputs=[label, answer],
-            api_visibility="private",
-            trigger_mode="always_last",
-            concurrency_limit=None,
-            show_progress="hidden",
-        )
+    gr.on(  # as the user types, and on the button
+        [text.change, pair.change, button.click],
+        on_predict,
+        inputs=[run, text, pair, features, ctx.visitor],
+        outputs=[label, answer],
+        api_visibility="private",
+        trigger_mode="always_last",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
     gr.api(predict, api_name="predict", concurrency_limit=None)
-    button.click(on_predict, inputs=inputs, outputs=[label, answer], api_visibility="private", concurrency_limit=None)
     run.change(
         on_select_run,
         inputs=[run, ctx.visitor],

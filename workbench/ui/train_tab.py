@@ -15,8 +15,7 @@ from ..devices import device_summary
 from ..events import Evaluated, Step, event_to_dict
 from ..jobs import Job
 from ..labels import Task
-from ..models import FAMILIES, family_for
-from ..train import choose_model
+from ..models import FAMILIES, choose_model, family_for
 from . import render
 from .common import Context, data_choice, data_spec, user_errors
 from .settings_form import create_settings_form, read_settings, with_settings_parameters
@@ -118,6 +117,26 @@ def create_job_view() -> list[gr.components.Component]:
     return [progress, loss_plot, throughput, log, gr.JSON(label="Job", visible=False), gr.State()]
 
 
+def job_settings(
+    ctx: Context, state: dict[str, Any] | None, settings: dict[str, Any], output: str
+) -> tuple[DataSpec, TrainConfig]:
+    """The records a training job runs with: the Data tab's choice and the form's settings."""
+    if not state:
+        raise ValueError("Load a CSV in the Data tab first.")
+    spec = read_settings(settings, DataSpec, **data_choice(state))
+    model = ctx.check_model_name(settings.get("model") or AUTO) or AUTO
+    return spec, read_settings({**settings, "model": model}, TrainConfig, output=output)
+
+
+def stop_job(job: Job | None) -> str:
+    """Stop a training and say how it went: it ends within a step or so, keeping the weights so far."""
+    if job is None or job.finished:
+        return "No training is running."
+    job.stop()
+    job.done.wait(2.0)  # a step ends within about a second; the weights so far are then saved
+    return f"Training {job.status}." if job.finished else "Stopping after the current step…"
+
+
 def create_train_tab(ctx: Context) -> dict[str, Any]:
     with gr.Row():
         with gr.Column(scale=2):
@@ -136,25 +155,12 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
     def on_train(
         state: dict[str, Any] | None, visitor: str | None = None, request: gr.Request = None, **settings: Any
     ) -> Iterator[tuple]:
-        if not state:
-            raise ValueError("Load a CSV in the Data tab first.")
-        spec = read_settings(settings, DataSpec, **data_choice(state))
-        config = read_settings(
-            {**settings, "model": ctx.check_model_name(settings.get("model") or AUTO) or AUTO},
-            TrainConfig,
-            output=str(ctx.workspace(visitor, request)),
-        )
-        job = ctx.jobs.submit(ctx.owner(visitor, request), spec, config)
-        yield from watch(ctx, job)
+        spec, config = job_settings(ctx, state, settings, str(ctx.workspace(visitor, request)))
+        yield from watch(ctx, ctx.jobs.submit(ctx.owner(visitor, request), spec, config))
 
     def on_stop(current: str | None = None, visitor: str | None = None, request: gr.Request = None) -> str:
         owner = ctx.owner(visitor, request)
-        job = ctx.jobs.get(current, owner) or ctx.jobs.latest_for(owner)
-        if job is None or job.finished:
-            return "No training is running."
-        job.stop()
-        job.done.wait(2.0)  # a step ends within about a second; the weights so far are then saved
-        return f"Training {job.status}." if job.finished else "Stopping after the current step…"
+        return stop_job(ctx.jobs.get(current, owner) or ctx.jobs.latest_for(owner))
 
     def on_reattach(visitor: str | None = None, request: gr.Request = None) -> Iterator[tuple]:
         job = ctx.jobs.latest_for(ctx.owner(visitor, request))
