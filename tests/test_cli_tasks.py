@@ -116,7 +116,7 @@ def test_train_with_the_multi_label_task_prints_its_scores(trained, cli_dir):
 def test_predict_text_on_a_multi_label_run_prints_its_labels(used):
     answer = last_json(used["predict_topics"])
 
-    assert set(answer) == {"labels", "probabilities", "threshold"}
+    assert set(answer) == {"labels", "probabilities", "thresholds"}
     assert set(answer["labels"]) == {"praise", "plot"}
     assert set(answer["probabilities"]) == {"complaint", "plot", "praise"}
 

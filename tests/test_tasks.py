@@ -383,9 +383,10 @@ def test_run_json_records_the_multi_label_task(mlp_topics_run):
     _, run_dir = mlp_topics_run
     record = run_record(run_dir)
 
-    assert set(record["task"]) == {"name", "threshold", "separator"}
+    assert set(record["task"]) == {"name", "thresholds", "separator"}
     assert record["task"]["name"] == "multi-label" and record["task"]["separator"] == "|"
-    assert 0 < record["task"]["threshold"] < 1
+    assert set(record["task"]["thresholds"]) == set(TOPICS)  # one per label, chosen on the validation rows
+    assert all(0 < t < 1 for t in record["task"]["thresholds"].values())
     assert record["labels"] == list(TOPICS)
     assert set(record["metrics"]) == MULTI_LABEL_HEADLINE
 
@@ -393,16 +394,16 @@ def test_run_json_records_the_multi_label_task(mlp_topics_run):
 def test_multi_label_prediction_gives_the_labels_over_the_threshold(mlp_topics_run):
     _, run_dir = mlp_topics_run
     predictor = Predictor.load(run_dir)
-    threshold = run_record(run_dir)["task"]["threshold"]
+    thresholds = run_record(run_dir)["task"]["thresholds"]
     texts = ["the film great wonderful story", "a film was awful and dull", "it was so", "superb fun and terrible mess"]
 
     answers = [p.to_dict() for p in predictor.predict(texts)]
 
     for answer in answers:
-        assert set(answer) == {"labels", "probabilities", "threshold"}
-        assert answer["threshold"] == pytest.approx(threshold)
+        assert set(answer) == {"labels", "probabilities", "thresholds"}
+        assert answer["thresholds"] == pytest.approx(thresholds)
         assert set(answer["probabilities"]) == set(TOPICS)
-        assert answer["labels"] == [name for name in TOPICS if answer["probabilities"][name] >= threshold]
+        assert answer["labels"] == [name for name in TOPICS if answer["probabilities"][name] >= thresholds[name]]
     assert [set(a["labels"]) for a in answers] == [{"praise", "plot"}, {"complaint"}, set(), {"praise", "complaint"}]
     single = predictor.predict(texts[0])  # one text, one answer
     assert single.labels == tuple(answers[0]["labels"])
@@ -440,7 +441,7 @@ def test_evaluate_run_gives_the_multi_label_report(mlp_topics_run):
     assert MULTI_LABEL_HEADLINE <= set(report)
     assert report["f1_micro"] == pytest.approx(events[-1].metrics["f1_micro"])
     assert set(report["per_label"]) == set(TOPICS)
-    assert report["threshold"] == pytest.approx(run_record(run_dir)["task"]["threshold"])
+    assert report["thresholds"] == pytest.approx(run_record(run_dir)["task"]["thresholds"])
     assert isinstance(report["misclassified"], list)
     for row in report["misclassified"]:
         assert {"text", "true", "predicted", "wrong_labels"} <= set(row)
@@ -461,7 +462,14 @@ def test_evaluate_run_on_a_labelled_csv_reads_the_separated_cells(mlp_topics_run
 
 def test_a_row_without_true_labels_counts_only_the_predicted_ones_as_wrong():
     predictor = SimpleNamespace(task=Task.MULTI_LABEL)
-    predicted = Prediction(Task.MULTI_LABEL, "praise", 0.9, {"praise": 0.9, "plot": 0.1}, ("praise",), threshold=0.5)
+    predicted = Prediction(
+        Task.MULTI_LABEL,
+        "praise",
+        0.9,
+        {"praise": 0.9, "plot": 0.1},
+        ("praise",),
+        thresholds={"praise": 0.5, "plot": 0.5},
+    )
 
     rows = rows_to_look_at(predictor, ["great"], [""], [predicted], torch.tensor([[0.0, 0.0]]))
 
@@ -721,3 +729,21 @@ def test_tiny_bert_pair_folder_loads_with_a_plain_pipeline(bert_pairs_run):
         piped = {out["label"]: out["score"] for out in classifier({"text": a, "text_pair": b})}
         predicted = predictor.predict(a, pairs=b).probabilities
         assert piped == pytest.approx(predicted, abs=1e-4)
+
+
+def test_a_label_with_enough_validation_rows_gets_its_own_threshold_and_a_rare_one_the_shared_one():
+    from workbench.tasks import OWN_THRESHOLD_ROWS, best_threshold, label_thresholds
+
+    rows = 4 * OWN_THRESHOLD_ROWS
+    truth = torch.zeros(rows, 2)
+    truth[: rows // 2, 0] = 1  # "common": half the rows, found at 0.2
+    truth[:2, 1] = 1  # "rare": two rows, at 0.9; its absences lie at 0.6, so on its own it would want 0.65
+    probabilities = torch.full((rows, 2), 0.05)
+    probabilities[: rows // 2, 0] = 0.2
+    probabilities[:, 1] = 0.6
+    probabilities[:2, 1] = 0.9
+
+    common, rare = label_thresholds(probabilities, truth)
+
+    assert common == best_threshold(probabilities[:, :1], truth[:, :1])  # enough rows: its own
+    assert rare == best_threshold(probabilities, truth) != best_threshold(probabilities[:, 1:], truth[:, 1:])

@@ -76,7 +76,7 @@ TASK_WORDS = {  # the task in the card: what the model is, and what `pipeline` g
     "single-label": ("A text classifier", "the probability of each label (softmax)", "", REPORT_METRICS),
     "multi-label": (
         "A multi-label text classifier",
-        "a probability for every label (sigmoid); the labels at or above the threshold are the answer",
+        "a probability for every label (sigmoid); the labels at or above their thresholds are the answer",
         ", top_k=None",
         MULTILABEL_REPORT_METRICS,
     ),
@@ -94,8 +94,9 @@ def _metrics_section(metrics: dict[str, Any], task: str) -> str:
         return "No evaluation was saved with this run (it was stopped before the end)."
     names = TASK_WORDS[task][3]
     rows = [(names[key], f"{metrics[key]:.4f}") for key in list(names)[:6] if key in metrics]
-    if "threshold" in metrics:
-        rows.append(("Decision threshold (chosen on these rows)", f"{metrics['threshold']:g}"))
+    if "thresholds" in metrics:  # multi-label: each label's own, chosen on these rows
+        shown = ", ".join(f"{name} {t:g}" for name, t in metrics["thresholds"].items())
+        rows.append(("Decision thresholds (chosen on these rows)", shown))
     per_class = metrics.get("per_class") or metrics.get("per_label") or {}
     lines = [f"On the {metrics.get('n', '?')} held-back validation rows:", "", _table(rows, ("metric", "value"))]
     if per_class:

@@ -17,6 +17,7 @@ from . import metrics
 from .labels import LabelSpace, TargetScale, Task
 
 THRESHOLDS = torch.arange(0.05, 0.951, 0.05)  # the decision thresholds tried for multi-label, on validation rows
+OWN_THRESHOLD_ROWS = 10  # a label with fewer validation rows than this takes the threshold shared by all labels
 MAX_POSITIVE_WEIGHT = 30.0  # a label seen once in 1,000 rows would otherwise weigh 1,000 times its absences
 
 
@@ -31,13 +32,13 @@ class Prediction:
     probabilities: dict[str, float] = field(default_factory=dict)
     labels: tuple[str, ...] = ()
     value: float | None = None
-    threshold: float | None = None
+    thresholds: dict[str, float] | None = None  # multi-label: each label's decision threshold
 
     def to_dict(self) -> dict[str, Any]:
         if self.task == Task.REGRESSION:
             return {"value": self.value}
         if self.task == Task.MULTI_LABEL:
-            return {"labels": list(self.labels), "probabilities": self.probabilities, "threshold": self.threshold}
+            return {"labels": list(self.labels), "probabilities": self.probabilities, "thresholds": self.thresholds}
         return {"label": self.label, "score": self.score, "probabilities": self.probabilities}
 
 
@@ -119,8 +120,11 @@ class MultiLabel:
     task, monitor, higher_is_better = Task.MULTI_LABEL, "f1_micro", True
     headline = ("f1_micro", "f1_macro", "f1_samples", "subset_accuracy", "hamming_loss")
 
-    def __init__(self, labels: LabelSpace, pos_weight: torch.Tensor | None = None, threshold: float = 0.5):
-        self.labels, self.pos_weight, self.threshold, self.n_outputs = labels, pos_weight, threshold, len(labels)
+    def __init__(
+        self, labels: LabelSpace, pos_weight: torch.Tensor | None = None, thresholds: Sequence[float] | None = None
+    ):
+        self.labels, self.pos_weight, self.n_outputs = labels, pos_weight, len(labels)
+        self.thresholds = list(thresholds) if thresholds is not None else [0.5] * len(labels)
 
     def to(self, device: torch.device) -> MultiLabel:
         self.pos_weight = self.pos_weight.to(device) if self.pos_weight is not None else None
@@ -130,34 +134,38 @@ class MultiLabel:
         weight = self.pos_weight if weighted else None
         return F.binary_cross_entropy_with_logits(logits, labels.float(), pos_weight=weight)
 
-    def _decided(self, logits: torch.Tensor, threshold: float) -> list[list[int]]:
-        return (logits.float().sigmoid() >= threshold).int().tolist()
+    def _decided(self, logits: torch.Tensor, thresholds: float | Sequence[float]) -> list[list[int]]:
+        limits = torch.as_tensor(thresholds, dtype=torch.float32)
+        return (logits.float().sigmoid() >= limits).int().tolist()
 
     def epoch_scores(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        # one threshold for all labels per epoch: cheap, and steady enough to choose the epoch by
         threshold = best_threshold(logits.float().sigmoid(), labels)
         scores = metrics.compute_multilabel_headline(labels.int().tolist(), self._decided(logits, threshold))
         return {**scores, "threshold": threshold}
 
     def fit_decision(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
-        self.threshold = best_threshold(logits.float().sigmoid(), labels)
+        self.thresholds = label_thresholds(logits.float().sigmoid(), labels)
 
     def report(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
-        decided = self._decided(logits, self.threshold)
+        decided = self._decided(logits, self.thresholds)
         report = metrics.compute_multilabel_metrics(labels.int().tolist(), decided, self.labels.names)
-        return {**report, "threshold": self.threshold}
+        for name, threshold in zip(self.labels.names, self.thresholds):
+            report["per_label"][name]["threshold"] = threshold
+        return {**report, "thresholds": self.named_thresholds}
+
+    @property
+    def named_thresholds(self) -> dict[str, float]:
+        return dict(zip(self.labels.names, self.thresholds))
 
     def predictions(self, logits: torch.Tensor) -> list[Prediction]:
-        out = []
+        out, names = [], self.labels.names
         for row in logits.float().sigmoid().tolist():
-            chosen = tuple(name for name, p in zip(self.labels.names, row) if p >= self.threshold)
+            chosen = tuple(name for name, p, t in zip(names, row, self.thresholds) if p >= t)
+            probabilities = dict(zip(names, row))
             out.append(
                 Prediction(
-                    self.task,
-                    "|".join(chosen),
-                    max(row),
-                    dict(zip(self.labels.names, row)),
-                    chosen,
-                    threshold=self.threshold,
+                    self.task, "|".join(chosen), max(row), probabilities, chosen, thresholds=self.named_thresholds
                 )
             )
         return out
@@ -166,10 +174,23 @@ class MultiLabel:
         return ["|".join(n for n, on in zip(self.labels.names, row) if on) for row in labels.int().tolist()]
 
     def record(self) -> dict[str, Any]:
-        return {"name": self.task.value, "threshold": self.threshold}
+        return {"name": self.task.value, "thresholds": self.named_thresholds}
 
     def finalise(self, model: torch.nn.Module) -> None:
         pass
+
+
+def label_thresholds(probabilities: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """Each label's decision threshold, chosen on the validation rows: its own where it has enough rows there
+    to choose by (OWN_THRESHOLD_ROWS), else the one that suits all labels best (docs/benchmarks.md: own thresholds
+    raised micro-F1 on the genres set from 0.40 to 0.44 for BERT, macro-F1 unchanged)."""
+    shared = best_threshold(probabilities, labels)
+    return [
+        best_threshold(probabilities[:, j : j + 1], labels[:, j : j + 1])
+        if labels[:, j].sum().item() >= OWN_THRESHOLD_ROWS
+        else shared
+        for j in range(labels.shape[1])
+    ]
 
 
 def best_threshold(probabilities: torch.Tensor, labels: torch.Tensor) -> float:
@@ -263,7 +284,8 @@ def rules_from_record(task: dict[str, Any] | None, labels: Sequence[str]) -> Tas
     space = LabelSpace(tuple(labels))
     name = Task.parse(task["name"])
     if name == Task.MULTI_LABEL:
-        return MultiLabel(space, threshold=float(task.get("threshold", 0.5)))
+        thresholds = task.get("thresholds") or {}
+        return MultiLabel(space, thresholds=[float(thresholds.get(n, task.get("threshold", 0.5))) for n in labels])
     if name == Task.REGRESSION:  # a saved model answers in the target's unit ("unit"): nothing left to undo
         scale = TargetScale(0.0, 1.0) if task.get("unit") else TargetScale(task["target_mean"], task["target_std"])
         return Regression(space, scale)

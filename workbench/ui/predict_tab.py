@@ -60,7 +60,9 @@ def shown_answer(prediction: Prediction | None) -> tuple[Any, str]:
         chosen = ", ".join(prediction.labels) or "none"
         return (
             prediction.probabilities,
-            f"**Labels:** {chosen} (probability ≥ {prediction.threshold:g}, chosen on the validation rows)",
+            f"**Labels:** {chosen} (each label's probability against its threshold, chosen on the validation rows: "
+            + ", ".join(f"{name} {t:g}" for name, t in (prediction.thresholds or {}).items())
+            + ")",
         )
     return prediction.probabilities, ""
 

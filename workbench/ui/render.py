@@ -179,7 +179,8 @@ def per_class_frame(report: dict[str, Any]) -> pd.DataFrame:
         {"label": label, **{k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}}
         for label, values in scores.items()
     ]
-    return pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
+    columns = ["label", "precision", "recall", "f1", "support"] + (["threshold"] if "per_label" in report else [])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def misclassified_frame(report: dict[str, Any]) -> pd.DataFrame:
@@ -228,12 +229,14 @@ def per_label_figure(report: dict[str, Any]) -> Any:
     """F1 of each label as horizontal bars, with each label's rows in its name."""
     plt = _pyplot()
     scores = report.get("per_label", {})
-    names = [f"{label} ({values['support']})" for label, values in scores.items()]
+    names = [
+        f"{label} ({values['support']} rows, ≥ {values.get('threshold', 0.5):g})" for label, values in scores.items()
+    ]
     figure, axes = plt.subplots(figsize=(6, min(10.0, 1.5 + 0.35 * len(names))))
     axes.barh(names, [values["f1"] for values in scores.values()])
     axes.set_xlim(0, 1)
     axes.invert_yaxis()
-    axes.set_xlabel(f"F1 at threshold {report.get('threshold', 0.5):g}")
+    axes.set_xlabel("F1 at each label's threshold")
     figure.tight_layout()
     plt.close(figure)
     return figure

@@ -23,7 +23,7 @@ from .settings_form import create_settings_form, read_settings, with_settings_pa
 MODEL_CHOICES = [AUTO, BUNDLED_BERT, "bert-base-uncased", MLP]
 TASK_HEADS = {
     Task.SINGLE_LABEL: "one output per class, softmax",
-    Task.MULTI_LABEL: "one output per label, each a sigmoid against a threshold chosen on the validation rows",
+    Task.MULTI_LABEL: "one output per label, each a sigmoid against its threshold, chosen on the validation rows",
     Task.REGRESSION: "one output, the number",
 }
 POLL_SECONDS = 0.5
