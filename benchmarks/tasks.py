@@ -8,7 +8,7 @@ evaluation; the peers (task_peers.py) train on the same training CSV.
 
 Always: the workbench's MLP on each set. --bert: the default BERT on the two text sets (5-minute budget each).
 --measure: the choices the defaults rest on, on the same data: one decision threshold for all labels against one per
-label (both chosen on the validation rows, scored on the test rows), and the MSE loss against Huber.
+label (both chosen on the validation rows, scored on the test rows), and the default Huber loss against MSE.
 Prints one JSON line per set and contender, with our main score over the peer's.
 """
 
@@ -81,7 +81,8 @@ def per_label_thresholds(probabilities: torch.Tensor, labels: torch.Tensor) -> t
 
 
 def threshold_policies(run_dir: Path, test_csv: Path) -> dict:
-    """Test scores of one threshold for all labels and of one per label, both chosen on the validation rows."""
+    """Test scores of one threshold for all labels, of one per label, and of the default (a label's own where it has
+    enough validation rows, else the shared one), all chosen on the validation rows."""
     predictor = Predictor.load(run_dir)
     inputs, labels, _ = _validation_rows(predictor)
     validation = predictor.scorer.logits(inputs).sigmoid()
@@ -92,6 +93,7 @@ def threshold_policies(run_dir: Path, test_csv: Path) -> dict:
     for policy, threshold in (
         ("global", tasks.best_threshold(validation, labels)),
         ("per_label", per_label_thresholds(validation, labels)),
+        ("default", torch.tensor(tasks.label_thresholds(validation, labels))),  # own where 10+ validation rows
     ):
         decided = (test >= threshold).int().tolist()
         scores = compute_multilabel_metrics(test_labels.int().tolist(), decided, names)
@@ -99,9 +101,9 @@ def threshold_policies(run_dir: Path, test_csv: Path) -> dict:
     return out
 
 
-def huber(self, logits: torch.Tensor, labels: torch.Tensor, weighted: bool = True) -> torch.Tensor:
+def mse(self, logits: torch.Tensor, labels: torch.Tensor, weighted: bool = True) -> torch.Tensor:
     standardised = (labels.float() - self.scale.mean) / self.scale.std
-    return F.huber_loss(logits.float().view(-1), standardised, delta=1.0)
+    return F.mse_loss(logits.float().view(-1), standardised)
 
 
 def main() -> None:
@@ -126,12 +128,12 @@ def main() -> None:
                 report(f"threshold_policy_{name}_{model}", **threshold_policies(run_dir, test_csv))
             if measure and score == "rmse":
                 original = tasks.Regression.loss
-                tasks.Regression.loss = huber
+                tasks.Regression.loss = mse
                 try:
-                    huber_scores, _ = ours(train_csv, test_csv, columns, model, folder)
+                    mse_scores, _ = ours(train_csv, test_csv, columns, model, folder)
                 finally:
                     tasks.Regression.loss = original
-                report(f"loss_{name}_{model}", mse=ours_scores, huber=huber_scores)
+                report(f"loss_{name}_{model}", huber=ours_scores, mse=mse_scores)
 
 
 if __name__ == "__main__":
