@@ -747,3 +747,22 @@ def test_a_label_with_enough_validation_rows_gets_its_own_threshold_and_a_rare_o
 
     assert common == best_threshold(probabilities[:, :1], truth[:, :1])  # enough rows: its own
     assert rare == best_threshold(probabilities, truth) != best_threshold(probabilities[:, 1:], truth[:, 1:])
+
+
+@pytest.mark.parametrize(
+    "fixture, task, words",
+    [
+        ("bert_topics_run", "multi-label", "labels at or above their thresholds"),
+        ("bert_rated_run", "regression", "in the target's own unit"),
+    ],
+)
+def test_the_model_card_and_config_name_the_task(fixture, task, words, request, tmp_path):
+    from workbench import hub
+
+    run_dir = request.getfixturevalue(fixture)[1]
+    folder = hub.prepare_upload(run_dir, tmp_path / "upload", repo_id="someone/model")
+    card = (folder / "README.md").read_text()
+    config = json.loads((folder / "config.json").read_text())
+
+    assert f"| task | {task} |" in card and words in card and f"- {task}" in card  # the table, the text, the tags
+    assert config["problem_type"] == {"multi-label": "multi_label_classification", "regression": "regression"}[task]
