@@ -47,11 +47,14 @@ class PreparedData:
     labels: LabelSpace
     columns: Columns
     source: str
+    label_format: LabelFormat  # the task, and how a row's label is read for it
     notes: list[str] = field(default_factory=list)
-    task: Task = Task.SINGLE_LABEL
     task_reason: str = ""  # why this task: detected from the label column, or chosen by the user
-    label_format: LabelFormat | None = None
     target_scale: TargetScale | None = None  # regression: the training rows' mean and spread
+
+    @property
+    def task(self) -> Task:
+        return self.label_format.task
 
     @property
     def has_text(self) -> bool:
@@ -131,7 +134,7 @@ def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
         train, validation = split(train, label_format.task, spec.validation_fraction, seed)
     scale = TargetScale.fit(values_of(train, "label")) if label_format.task == Task.REGRESSION else None
     notes += _few_validation_rows(validation, labels, label_format.task)
-    return PreparedData(train, validation, labels, columns, name, notes, label_format.task, reason, label_format, scale)
+    return PreparedData(train, validation, labels, columns, name, label_format, notes, reason, scale)
 
 
 def check_label_cells(table: datasets.Dataset, columns: Columns, label_format: LabelFormat) -> None:

@@ -73,10 +73,6 @@ class TaskRules(Protocol):
         """Make the model about to be saved answer in the task's own terms (a regression model: the target's unit)."""
 
 
-def _improves(new: float, old: float | None, higher_is_better: bool) -> bool:
-    return old is None or (new > old if higher_is_better else new < old)
-
-
 class SingleLabel:
     task, monitor, higher_is_better, headline = Task.SINGLE_LABEL, "f1_macro", True, metrics.HEADLINE_METRICS
 
@@ -295,4 +291,7 @@ def rules_from_record(task: dict[str, Any] | None, labels: Sequence[str]) -> Tas
 
 
 def is_better(rules: TaskRules, score: float, best: float | None) -> bool:
-    return _improves(score, best, rules.higher_is_better) and not math.isnan(score)
+    """Whether an epoch's score beats the best so far, in the direction the task's score improves."""
+    if math.isnan(score):
+        return False
+    return best is None or (score > best if rules.higher_is_better else score < best)

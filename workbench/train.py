@@ -52,7 +52,7 @@ def _logits(output: Any) -> torch.Tensor:
 
 def task_record(data: PreparedData) -> dict[str, Any]:
     """run.json's `task` as the data sets it; training adds what it decides (the threshold, the target's scale)."""
-    separator = data.label_format.separator if data.label_format else None
+    separator = data.label_format.separator
     return {"name": data.task.value, **({"separator": separator} if separator else {})}
 
 

@@ -12,6 +12,7 @@ import torch
 
 from .. import runs
 from ..columns import align_columns, list_names
+from ..csvfile import read_csv
 from ..data import ModelInputs, inputs_of, label_rows
 from ..labels import LabelFormat, Task
 from ..predict import Predictor
@@ -31,8 +32,6 @@ def _validation_rows(predictor: Predictor) -> tuple[ModelInputs, torch.Tensor, l
 
 
 def _csv_rows(predictor: Predictor, path: str | Path) -> tuple[ModelInputs, torch.Tensor, list[str]]:
-    from ..csvfile import read_csv
-
     columns, name = predictor.columns, Path(path).name
     table = read_csv(path)
     missing = [c for c in columns.labels if c.lower() not in {n.lower() for n in table.column_names}]
