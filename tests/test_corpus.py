@@ -78,7 +78,7 @@ def test_formula_cells_are_neutralised_in_the_labelled_csv(cli_results, corpus, 
     _, runs_root = cli_results
     run_dir = runs.list_runs(runs_root / "formulas.csv")[0].path
     output = tmp_path / "labelled.csv"
-    Predictor.load(run_dir).predict_csv(corpus["formulas.csv"], output)
+    Predictor.load(run_dir).predict_file(corpus["formulas.csv"], output)
     with output.open(newline="", encoding="utf-8") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     dangerous = [c for c in cells if c.startswith(FORMULA_PREFIXES) and not _is_number(c)]

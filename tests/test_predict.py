@@ -95,7 +95,7 @@ def test_predict_csv_adds_label_confidence_and_probabilities(bert_predictor, tmp
     output = tmp_path / "out" / "predicted.csv"
     output.parent.mkdir()
 
-    count = bert_predictor.predict_csv(source, output)
+    count = bert_predictor.predict_file(source, output)
 
     header, rows = read_csv_rows(output)
     assert count == len(rows) == len(TEXTS)
@@ -115,7 +115,7 @@ def test_predict_csv_without_the_text_column_names_it(bert_predictor, tmp_path):
     source.write_text("comment,label\ngreat fun,positive\n")
 
     with pytest.raises(ValueError, match="lacks column\\(s\\) review") as caught:
-        bert_predictor.predict_csv(source, tmp_path / "out.csv")
+        bert_predictor.predict_file(source, tmp_path / "out.csv")
     assert "comment" in str(caught.value)
     assert not (tmp_path / "out.csv").exists()
 
@@ -129,7 +129,7 @@ def test_predict_csv_neutralises_formulas_but_keeps_numbers(bert_predictor, tmp_
         writer.writerow(["great fun", "@SUM(A1:A9)", "-2+3"])
         writer.writerow(["awful boring mess", "plain", "42"])
 
-    bert_predictor.predict_csv(source, tmp_path / "out.csv")
+    bert_predictor.predict_file(source, tmp_path / "out.csv")
 
     _, rows = read_csv_rows(tmp_path / "out.csv")
     assert rows[0]["review"] == '\'=HYPERLINK("http://evil","great")'

@@ -415,7 +415,7 @@ def test_multi_label_predict_csv_writes_the_labels_and_each_probability(mlp_topi
     predictor = Predictor.load(run_dir)
     output = tmp_path / "out.csv"
 
-    count = predictor.predict_csv(topics_csv, output)
+    count = predictor.predict_file(topics_csv, output)
 
     rows = read_csv_rows(output)
     assert count == len(rows) == 200
@@ -631,7 +631,7 @@ def test_regression_answers_come_back_in_the_target_unit(mlp_rated_run, rated_cs
     assert abs(mean([p.value for p in predictions]) - mean(targets)) < 3  # the targets' mean is about 50, not 0
     assert predictor.predict("great wonderful superb").value > predictor.predict("awful terrible dull").value + 20
 
-    count = predictor.predict_csv(rated_csv, tmp_path / "out.csv")
+    count = predictor.predict_file(rated_csv, tmp_path / "out.csv")
     written = read_csv_rows(tmp_path / "out.csv")
     assert count == 200 and set(written[0]) == {"review", "target", "predicted_value"}
     assert [float(r["predicted_value"]) for r in written[:10]] == pytest.approx(

@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from .config import DataSpec, TrainConfig
@@ -29,37 +30,42 @@ def _add_dataclass_flags(parser: argparse.ArgumentParser, cls: type) -> None:
         flag = "--" + FLAG_NAMES.get(field.name, field.name).replace("_", "-")
         kind = str(field.type)
         options: dict[str, Any] = {"dest": field.name, "help": field.metadata.get("help")}
-        if field.default is dataclasses.MISSING:
-            options["required"] = True
-        else:
-            options["default"] = field.default
+        options["default"] = None if field.default is dataclasses.MISSING else field.default
         if kind.startswith("bool"):
             options["action"] = argparse.BooleanOptionalAction
         elif kind.startswith("tuple"):  # repeatable, and each may list names with commas
             options["action"] = "append"
+            if isinstance(field.default, tuple):  # argparse appends to its default, which a tuple cannot take
+                options["default"] = list(field.default)
         else:
             options["type"] = int if kind.startswith("int") else float if kind.startswith("float") else str
         parser.add_argument(flag, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m workbench", description="Fine-tune BERT or train an MLP on a CSV.")
+    parser = argparse.ArgumentParser(
+        prog="python -m workbench", description="Fine-tune BERT or train an MLP on a table of data."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train a model on a CSV and save it as a run folder")
+    train = commands.add_parser("train", help="train a model on a file (or Hub dataset) and save it as a run folder")
     _add_dataclass_flags(train, DataSpec)
+    _add_hub_flags(train)
     _add_dataclass_flags(train, TrainConfig)
-    evaluate = commands.add_parser("evaluate", help="score a run on a labelled CSV (or its validation rows)")
+    evaluate = commands.add_parser("evaluate", help="score a run on a labelled file (or its validation rows)")
     evaluate.add_argument("--run", required=True, help="the run folder")
-    evaluate.add_argument("--data", help="a labelled CSV; without it, the run's own validation rows")
-    predict = commands.add_parser("predict", help="predict labels for a text or the rows of a CSV")
+    evaluate.add_argument("--data", help="a labelled file; without it, the run's own validation rows")
+    predict = commands.add_parser("predict", help="predict labels for a text or the rows of a file")
     predict.add_argument("--run", required=True, help="the run folder")
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", action="append", help="a text to classify (repeat for several)")
     predict.add_argument(
         "--text-pair", action="append", help="the second text of each --text, for a run trained on text pairs"
     )
-    source.add_argument("--data", help="a CSV whose rows to classify")
-    predict.add_argument("--output", help="where to write the CSV with predictions (with --data)")
+    source.add_argument("--data", help="a file whose rows to classify (CSV, TSV, JSON Lines, JSON, Parquet, .xlsx)")
+    predict.add_argument("--sheet", help="the sheet of an Excel --data file (the first when not given)")
+    predict.add_argument(
+        "--output", help="where to write the rows with predictions (with --data), in the format its suffix names"
+    )
     push = commands.add_parser("push", help="upload a run to the Hugging Face Hub as a model repo with a model card")
     push.add_argument("--run", required=True, help="the run folder")
     push.add_argument("--repo-id", required=True, help="the Hub repo to create or update, e.g. your-name/reviews-bert")
@@ -70,7 +76,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_hub_flags(parser: argparse.ArgumentParser) -> None:
+    hub = parser.add_argument_group("a Hugging Face Hub dataset instead of --data")
+    hub.add_argument("--hub-dataset", help="a dataset on the Hub (owner/name) or a dataset folder laid out like one")
+    hub.add_argument("--hub-config", help="the dataset's configuration, where it has several")
+    hub.add_argument("--hub-split", default="train", help="the split to train on, or a slice of it: train[:5000]")
+    hub.add_argument("--eval-split", help="a split to evaluate on (instead of holding back part of the training split)")
+
+
+def _fetch_hub_splits(args: argparse.Namespace) -> None:
+    """With --hub-dataset, the split (and the evaluation split) as local files, given to the flags --data reads."""
+    if bool(args.path) == bool(args.hub_dataset):
+        raise ValueError("Give the data: a file with --data FILE, or a Hub dataset with --hub-dataset NAME.")
+    if not args.hub_dataset:
+        return
+    from .hub_data import HubDataset, default_folder, fetch_hub_dataset
+
+    def fetch(split: str) -> str:
+        return str(fetch_hub_dataset(HubDataset(args.hub_dataset, args.hub_config, split), default_folder()))
+
+    args.path = fetch(args.hub_split)
+    if args.eval_split:
+        args.eval_path = fetch(args.eval_split)
+
+
 def _split_args(args: argparse.Namespace) -> tuple[DataSpec, TrainConfig]:
+    _fetch_hub_splits(args)
     values = vars(args)
     pick = lambda cls: {f.name: values[f.name] for f in dataclasses.fields(cls)}  # noqa: E731
     return DataSpec(**pick(DataSpec)), TrainConfig(**pick(TrainConfig))
@@ -162,8 +193,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(json.dumps([p.to_dict() for p in predictions] if len(predictions) > 1 else predictions[0].to_dict()))
         return 0
     if not args.output:
-        raise ValueError("Give --output OUT.csv to say where the predictions go.")
-    count = predictor.predict_csv(args.data, args.output)
+        raise ValueError(f"Give --output (such as labelled{Path(args.data).suffix}) to say where the predictions go.")
+    count = predictor.predict_file(args.data, args.output, sheet=args.sheet)
     print(json.dumps({"rows": count, "output": args.output}))
     return 0
 

@@ -38,13 +38,15 @@ def sniff_csv(path: str | Path) -> CsvFormat:
     if not head.strip():
         raise ValueError(f"{path.name} is empty; upload a CSV with a header row and data rows.")
     if head.startswith(b"PK\x03\x04"):
-        raise ValueError(f"{path.name} is a zip or Excel workbook, not a CSV; save it as CSV and try again.")
+        raise ValueError(
+            f"{path.name} is a zip or Excel workbook, not a CSV; if it is a workbook, name it .xlsx, or save it as CSV."
+        )
     if b"\x00" in head[:8192]:
         raise ValueError(f"{path.name} is a binary file, not a CSV text file; export your table as CSV.")
     encoding = _detect_encoding(path, head)
     first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
     delimiter = max(DELIMITERS, key=first_line.count)
-    return CsvFormat(encoding, delimiter, _clean_header(_split_header(first_line, delimiter)))
+    return CsvFormat(encoding, delimiter, clean_header(_split_header(first_line, delimiter)))
 
 
 def _detect_encoding(path: Path, head: bytes) -> str:
@@ -65,7 +67,7 @@ def _split_header(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter))
 
 
-def _clean_header(names: Sequence[str]) -> tuple[str, ...]:
+def clean_header(names: Sequence[str]) -> tuple[str, ...]:
     """Strip whitespace, name blank headers and make duplicates unique (`a`, `a_2`)."""
     cleaned: list[str] = []
     for position, raw in enumerate(names, start=1):

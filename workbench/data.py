@@ -1,6 +1,6 @@
-"""Turn a user's CSV (read by `csvfile.py`) into training data: find the columns (`columns.py`) and the task
-(`labels.py`), validate with messages a user can act on, and split so that every class or label is seen on both
-sides.
+"""Turn a user's table (read by `tables.py`: CSV, JSON Lines, JSON, Parquet or Excel) into training data: find the
+columns (`columns.py`) and the task (`labels.py`), validate with messages a user can act on, and split so that every
+class or label is seen on both sides.
 
 The result, `PreparedData`, holds `datasets.Dataset`s with canonical columns `text`, `text_pair` (with a pair),
 `features` and `label` (a class id, one 0/1 per label, or the target number), so the models never see the user's
@@ -32,6 +32,7 @@ from .labels import (
     propose_task,
 )
 from .splits import split
+from .tables import read_table
 
 BATCH_ROWS = 10_000  # rows per batched filter/map call
 MAX_MULTI_LABELS = 500  # more distinct labels than this in a multi-label column is free text, not labels
@@ -116,8 +117,8 @@ def histogram(values: Sequence[float], bins: int = 12) -> list[tuple[float, floa
 
 
 def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
-    """Read, detect, clean and split: the one call that turns a user's CSV into training data."""
-    table = read_csv(spec.path)
+    """Read, detect, clean and split: the one call that turns a user's file into training data."""
+    table = read_table(spec.path, sheet=spec.sheet)
     columns = detect_columns(table, spec.text_column, spec.label_columns, spec.feature_columns, spec.text_pair_column)
     label_format, reason = choose_task(table, columns, spec)
     notes: list[str] = []
@@ -287,7 +288,7 @@ def _read_eval(
     path: str, columns: Columns, label_format: LabelFormat, labels: LabelSpace, notes: list[str]
 ) -> datasets.Dataset:
     name = Path(path).name
-    table = align_columns(read_csv(path), [*columns.inputs, *columns.labels], f"The evaluation CSV {name}")
+    table = align_columns(read_table(path), [*columns.inputs, *columns.labels], f"The evaluation file {name}")
     check_label_cells(table, columns, label_format)
     table = _drop_unusable_rows(table, columns, label_format, notes, name)
     known = set(labels.names)
@@ -312,12 +313,6 @@ class ModelInputs:
     texts: list[str]
     pairs: list[str] | None
     features: list[list[float]]
-
-
-def read_rows_for_prediction(path: str | Path, columns: Columns) -> tuple[datasets.Dataset, ModelInputs]:
-    """The rows of a CSV to predict on: the table itself and what the model reads of each row."""
-    table = align_columns(read_csv(path), columns.inputs, Path(path).name)
-    return table, inputs_of(table, columns)
 
 
 def inputs_of(table: datasets.Dataset, columns: Columns) -> ModelInputs:

@@ -1,27 +1,25 @@
 """Predicting with a saved run: `Predictor.load(run_dir)` reads nothing but the run folder (the run's model family
 loads its own files), then `predict` gives a label and the probability of every label for one text, many texts, or
-the rows of a CSV.
+the rows of a file (written back in its own format).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from safetensors import SafetensorError
 
 from . import runs
-from .columns import Columns
-from .data import ModelInputs, read_rows_for_prediction
+from .columns import Columns, align_columns
+from .data import ModelInputs, inputs_of
 from .labels import Task
 from .models import Scorer, family_of_kind
+from .tables import read_rows
 from .tasks import Prediction, TaskRules, rules_from_record
+from .writers import FORMULA_PREFIXES, neutralise_formula, write_table
 
 __all__ = ["FORMULA_PREFIXES", "Prediction", "Predictor", "neutralise_formula"]
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Predictor:
@@ -111,40 +109,22 @@ class Predictor:
             out.append(name)
         return out
 
-    def answer_cells(self, prediction: Prediction) -> list[str]:
+    def answer_cells(self, prediction: Prediction) -> list[str | float]:
+        """The cells `output_columns` names, numbers as numbers (rounded to 6 places) for the file's own types."""
         if self.task == Task.REGRESSION:
-            return [f"{prediction.value:.10g}"]
-        probabilities = [f"{prediction.probabilities[name]:.6f}" for name in self.labels]
+            return [prediction.value]
+        probabilities = [round(prediction.probabilities[name], 6) for name in self.labels]
         if self.task == Task.MULTI_LABEL:
             return ["|".join(prediction.labels), *probabilities]
-        return [prediction.label, f"{prediction.score:.6f}", *probabilities]
+        return [prediction.label, round(prediction.score, 6), *probabilities]
 
-    def predict_csv(self, path: str | Path, output: str | Path) -> int:
-        """Write the CSV's rows back with the answer added (label and probabilities, labels, or value); returns the
-        count."""
-        table, inputs = read_rows_for_prediction(path, self.columns)
-        predictions = self.predict_inputs(inputs)
-        header = list(table.column_names) + self.output_columns(table.column_names)
-
-        def write(tmp: Path) -> None:
-            with tmp.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow([neutralise_formula(c) for c in header])
-                for row, p in zip(table, predictions):
-                    cells = [row[c] for c in table.column_names] + self.answer_cells(p)
-                    writer.writerow([neutralise_formula(c) for c in cells])
-
-        runs.atomic_write_with(Path(output), write)
+    def predict_file(self, path: str | Path, output: str | Path, sheet: str | None = None) -> int:
+        """Write the file's rows back, cells as they were, with the answer added (label and probabilities, labels,
+        or value), in the format `output` names; returns the count."""
+        source = read_rows(path, sheet=sheet)
+        table = align_columns(source.as_dataset(), self.columns.inputs, Path(path).name)
+        predictions = self.predict_inputs(inputs_of(table, self.columns))
+        header = [*source.columns, *self.output_columns(source.columns)]
+        rows = [[*row, *self.answer_cells(p)] for row, p in zip(source.rows, predictions)]
+        write_table(output, header, rows)
         return len(predictions)
-
-
-def neutralise_formula(cell: Any) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection): prefix it with a quote."""
-    text = "" if cell is None else str(cell)
-    if text.startswith(FORMULA_PREFIXES):
-        try:
-            float(text)
-            return text  # a negative number is data, not a formula
-        except ValueError:
-            return "'" + text
-    return text

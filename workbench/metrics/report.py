@@ -12,10 +12,10 @@ import torch
 
 from .. import runs
 from ..columns import align_columns, list_names
-from ..csvfile import read_csv
 from ..data import ModelInputs, inputs_of, label_rows
 from ..labels import LabelFormat, Task
 from ..predict import Predictor
+from ..tables import read_table
 
 MAX_MISCLASSIFIED = 200
 MAX_POINTS = 2000
@@ -33,7 +33,7 @@ def _validation_rows(predictor: Predictor) -> tuple[ModelInputs, torch.Tensor, l
 
 def _csv_rows(predictor: Predictor, path: str | Path) -> tuple[ModelInputs, torch.Tensor, list[str]]:
     columns, name = predictor.columns, Path(path).name
-    table = read_csv(path)
+    table = read_table(path)
     missing = [c for c in columns.labels if c.lower() not in {n.lower() for n in table.column_names}]
     if missing:
         raise ValueError(
