@@ -60,8 +60,9 @@ def looks_like_local_path(name: str) -> bool:
 
 @dataclass
 class DataSpec:
-    path: str = _help("the training CSV")
-    eval_path: str | None = _help("a separate evaluation CSV (instead of holding back part of the data)", default=None)
+    path: str = _help("the training file: CSV, TSV, JSON Lines, JSON, Parquet or Excel .xlsx")
+    eval_path: str | None = _help("a separate evaluation file (instead of holding back part of the data)", default=None)
+    sheet: str | None = _help("the sheet of an Excel training file to read (the first when not given)", default=None)
     text_column: str | None = _help("the free-text column (detected when not given)", default=None)
     text_pair_column: str | None = _help(
         "a second text column read together with the text, as a pair (question/answer, claim/evidence); never detected",
@@ -83,7 +84,7 @@ class DataSpec:
     )
     feature_columns: tuple[str, ...] | None = _help("numeric feature columns, comma-separated (detected)", default=None)
     validation_fraction: float = _help(
-        "share of rows held back for validation when no eval CSV is given", label="Validation share", default=0.2
+        "share of rows held back for validation when no evaluation file is given", label="Validation share", default=0.2
     )
 
     def __post_init__(self) -> None:
