@@ -33,8 +33,9 @@ CSS = """
 """
 
 INTRO = (
-    "## Fine-tuning workbench\nUpload a CSV, fine-tune a BERT classifier or train a from-scratch MLP, "
-    "watch it learn, evaluate it and try it out. Start with **Data**, or use the example CSV."
+    "## Fine-tuning workbench\nUpload a table (CSV, JSON Lines, Parquet, Excel...) or load a Hub dataset, "
+    "fine-tune a BERT classifier or train a from-scratch MLP, watch it learn, evaluate it and try it out. "
+    "Start with **Data**, or use the example CSV."
 )
 
 

@@ -18,9 +18,9 @@ import gradio as gr
 
 from .. import runs
 from ..config import DataSpec, looks_like_local_path
-from ..csvfile import check_row_limit
 from ..jobs import JobManager
 from ..predict import Predictor
+from ..tables import check_row_limit
 from .settings import AppSettings
 
 
@@ -29,7 +29,7 @@ class Context:
     settings: AppSettings
     jobs: JobManager
     visitor: gr.State  # a per-browser secret key (kept in the browser's storage), empty for API clients
-    data: gr.State  # the loaded CSV: {"path", "text", "label", "features"}
+    data: gr.State  # the loaded data: {"path", "sheet", "text", "labels", "features", "pair", "task", "separator"}
     run_pickers: list[gr.Dropdown] = field(default_factory=list)  # refreshed whenever the runs change
 
     def owner(self, visitor: str | None, request: gr.Request | None) -> str:
@@ -57,7 +57,16 @@ class Context:
             )
         return name
 
-    def check_upload(self, path: str | None, what: str = "a CSV file") -> str:
+    def check_dataset_name(self, name: str) -> str:
+        """On a shared deployment a dataset is a Hub id, never a folder on the server."""
+        name = (name or "").strip()
+        if self.settings.shared and name and looks_like_local_path(name):
+            raise ValueError(
+                "On this shared app a dataset is a Hugging Face Hub id (owner/name); folders cannot be used."
+            )
+        return name
+
+    def check_upload(self, path: str | None, what: str = "a file") -> str:
         """An uploaded file within this app's size and row limits, checked before anything parses the whole file
         (Gradio refuses larger uploads at the door; this also covers files that reach a handler another way)."""
         if not path:
@@ -79,6 +88,7 @@ def data_choice(state: dict[str, Any]) -> dict[str, Any]:
     """The Data tab's choice (file, columns and task, kept in `Context.data`) as `DataSpec` fields."""
     return {
         "path": state["path"],
+        "sheet": state.get("sheet"),
         "text_column": state["text"],
         "label_columns": tuple(state["labels"]) or None,
         "feature_columns": tuple(state["features"]),

@@ -1,4 +1,5 @@
-"""The Data tab: upload a CSV (or take the example), see the first rows, the detected columns and task as dropdowns
+"""The Data tab: upload a file (CSV, TSV, JSON Lines, JSON, Parquet or Excel; a sheet of a workbook), load a split of
+a Hub dataset, or take the example; see the first rows, the detected columns and task as dropdowns
 to change (a second text column makes pairs), the row count and the labels as the task sees them (class balance,
 rows per label, or the target's histogram), with a warning when a class or label is tiny."""
 
@@ -10,7 +11,9 @@ from typing import Any
 import gradio as gr
 
 from ..config import AUTO, TASKS
-from ..data import detect_columns, load_data, read_csv
+from ..data import detect_columns, load_data
+from ..hub_data import HubDataset, fetch_hub_dataset
+from ..tables import UPLOAD_TYPES, list_sheets, read_table
 from . import render
 from .common import Context, data_spec, user_errors
 
@@ -74,11 +77,17 @@ def _create_column_choices() -> tuple[gr.Dropdown, ...]:
     return text, labels, features, pair, task, separator
 
 
-def loaded_view(path: str, table: Any) -> tuple:
+def loaded_view(path: str, table: Any, sheet: str | None = None, sheets: list[str] | None = None) -> tuple:
     """What a freshly loaded file shows: the preview, the detected choices (the task and separator on auto), the
-    summary and chart, and the state the other tabs read."""
+    summary and chart, the state the other tabs read, and the sheet picker (shown for a workbook of several)."""
     columns = detect_columns(table)
-    state = {"path": path, "text": columns.text, "labels": list(columns.labels), "features": list(columns.features)}
+    state = {
+        "path": path,
+        "sheet": sheet,
+        "text": columns.text,
+        "labels": list(columns.labels),
+        "features": list(columns.features),
+    }
     names = list(table.column_names)
     return (
         _preview(table),
@@ -90,6 +99,25 @@ def loaded_view(path: str, table: Any) -> tuple:
         gr.update(value=AUTO),
         *_summarise(state),
         state,
+        gr.update(choices=sheets or [], value=sheet, visible=len(sheets or []) > 1),
+    )
+
+
+def other_sheet_view(error: ValueError, sheet: str, sheets: list[str]) -> tuple:
+    """A workbook whose chosen sheet holds no table to train on: the reason, and the sheet picker to choose another."""
+    cleared = [gr.update(choices=[], value=None)] * 4
+    reason = f"{NOT_READY} {error} Choose another sheet of the workbook."
+    picker = gr.update(choices=sheets, value=sheet, visible=True)
+    return (
+        None,
+        *cleared,
+        gr.update(value=AUTO),
+        gr.update(value=AUTO),
+        reason,
+        gr.BarPlot(value=None),
+        "",
+        None,
+        picker,
     )
 
 
@@ -103,9 +131,9 @@ def on_change_columns(
     separator: str | None = AUTO,
     state: dict[str, Any] | None = None,
 ) -> tuple:
-    """Change the columns (and the task) of the loaded CSV; returns the new summary."""
+    """Change the columns (and the task) of the loaded data; returns the new summary."""
     if not state:
-        raise ValueError("Upload a CSV first.")
+        raise ValueError("Upload a file first.")
     state = {
         **state,
         "text": _none_if_unset(text),
@@ -118,27 +146,75 @@ def on_change_columns(
     return (*_summarise(state), state)
 
 
+def _create_hub_choice() -> tuple:
+    """A dataset on the Hugging Face Hub: its name, configuration and split, a token for a private one, a button."""
+    with gr.Accordion("Or a dataset from the Hugging Face Hub", open=False):
+        name = gr.Textbox(label="Dataset", placeholder="owner/name, such as stanfordnlp/imdb", max_lines=1)
+        with gr.Row():
+            config = gr.Textbox(label="Configuration", placeholder="the default", max_lines=1)
+            split = gr.Textbox(label="Split", value="train", info="or a slice: train[:5000]", max_lines=1)
+        # used for this load only: never stored, logged or shown again
+        token = gr.Textbox(label="Token (for a private dataset)", type="password", max_lines=1)
+        button = gr.Button("Load from the Hub", size="sm")
+    return name, config, split, token, button
+
+
 def create_data_tab(ctx: Context) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            upload = gr.File(label="CSV file (drag and drop)", file_types=[".csv", ".tsv", ".txt"], type="filepath")
+            upload = gr.File(
+                label="Data file: CSV, TSV, JSON Lines, JSON, Parquet or Excel (drag and drop)",
+                file_types=UPLOAD_TYPES,
+                type="filepath",
+            )
+            sheet = gr.Dropdown(label="Sheet", visible=False, interactive=True)
+            hub = _create_hub_choice()
             example = gr.Button("Use the example CSV (movie reviews)", size="sm")
             choices = _create_column_choices()
         with gr.Column(scale=2):
-            summary = gr.Markdown("Upload a CSV with a text or numeric columns and a label column.")
+            summary = gr.Markdown("Upload a table with a text or numeric columns and a label column.")
             warning = gr.Markdown(elem_classes=["wb-warning"])
             balance = gr.BarPlot(x="label", y="rows", title="Class balance", height=240, sort="-y")
     preview = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=360)
 
     @user_errors
-    def on_load_data(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:
+    def on_load_data(path: str | None, sheet: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
         progress(0.0, desc="Checking the file")
-        table = read_csv(ctx.check_upload(path))  # within the size and row limits, checked before this read
-        progress(0.3, desc=f"Read {len(table):,} rows; finding the columns and the task")
-        return loaded_view(path, table)
+        ctx.check_upload(path)  # within the size and row limits, checked before the file is read whole
+        sheets = list_sheets(path)
+        sheet = sheet or (sheets[0] if sheets else None)
+        try:
+            table = read_table(path, max_rows=ctx.settings.max_rows, sheet=sheet)
+            progress(0.3, desc=f"Read {len(table):,} rows; finding the columns and the task")
+            return loaded_view(path, table, sheet, sheets)
+        except ValueError as error:
+            if len(sheets) < 2:
+                raise
+            return other_sheet_view(error, sheet, sheets)
 
-    outputs = [preview, *choices, summary, balance, warning, ctx.data]
+    @user_errors
+    def on_load_hub_dataset(
+        name: str,
+        config: str = "",
+        split: str = "train",
+        token: str = "",
+        visitor: str | None = None,
+        request: gr.Request = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
+        progress(0.0, desc=f"Loading {name} from the Hub")
+        source = HubDataset(
+            ctx.check_dataset_name(name), (config or "").strip() or None, (split or "").strip() or "train"
+        )
+        folder = ctx.workspace(visitor, request) / "datasets"
+        path = fetch_hub_dataset(source, folder, ctx.settings.max_rows, (token or "").strip() or None)  # not kept
+        return loaded_view(str(path), read_table(path))
+
+    outputs = [preview, *choices, summary, balance, warning, ctx.data, sheet]
     upload.upload(on_load_data, inputs=[upload], outputs=outputs, api_name="load_data")
+    sheet.input(on_load_data, inputs=[upload, sheet], outputs=outputs, api_name="load_sheet")
+    hub_inputs = [*hub[:4], ctx.visitor]
+    hub[4].click(on_load_hub_dataset, inputs=hub_inputs, outputs=outputs, api_name="load_hub_dataset")
     example.click(lambda: str(EXAMPLE_CSV), outputs=[upload], api_visibility="private").then(
         on_load_data, inputs=[upload], outputs=outputs, api_visibility="private"
     )

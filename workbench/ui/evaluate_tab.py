@@ -1,4 +1,4 @@
-"""The Evaluate tab: a run scored on its validation split or an uploaded test CSV with the shipped `evaluate`
+"""The Evaluate tab: a run scored on its validation split or an uploaded test file with the shipped `evaluate`
 modules: the metrics table, per-class scores, a confusion matrix picture, the misclassified examples, and the
 runs trained on the same data side by side."""
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import runs
 from ..metrics.report import evaluate_run
+from ..tables import UPLOAD_TYPES
 from . import render
 from .common import Context, predictors, user_errors
 
@@ -42,9 +43,9 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
     with gr.Row():
         run = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True, scale=2)
         test_csv = gr.File(
-            label="Test CSV (optional: without one, the run's validation split)",
+            label="Labelled test file (optional: without one, the run's validation split)",
             type="filepath",
-            file_types=[".csv", ".tsv", ".txt"],
+            file_types=UPLOAD_TYPES,
             scale=2,
         )
         button = gr.Button("Evaluate", variant="primary", scale=1)
@@ -68,7 +69,7 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
     ) -> tuple:
         run_dir = ctx.run_dir(run_id, visitor, request)
         if path:
-            ctx.check_upload(path, "a test CSV")
+            ctx.check_upload(path, "a test file")
         report = evaluate_run(run_dir, path, predictor=predictors.get(run_dir))
         for note in report["notes"]:
             gr.Warning(note)

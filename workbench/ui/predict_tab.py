@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..labels import Task
 from ..predict import Prediction, Predictor
+from ..tables import UPLOAD_TYPES
 from .common import Context, predictors, user_errors
 
 
@@ -78,15 +79,16 @@ def inputs_for(predictor: Predictor | None) -> tuple:
     return gr.update(visible=predictor.reads_text), gr.update(visible=predictor.reads_pairs), form, None, ""
 
 
-def label_csv(predictor: Predictor, path: str) -> str:
-    """The uploaded CSV with the answers added, in a fresh folder for the download."""
-    output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{Path(path).stem}-predicted.csv"
-    predictor.predict_csv(path, output)
+def label_file(predictor: Predictor, path: str) -> str:
+    """The uploaded file with the answers added, in its own format, in a fresh folder for the download."""
+    name = Path(path)
+    output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{name.stem}-predicted{name.suffix or '.csv'}"
+    predictor.predict_file(path, output)
     return str(output)
 
 
 def _create_predict_view() -> tuple:
-    """Run picker, text, second text, feature row and button; the answer; the CSV upload and download."""
+    """Run picker, text, second text, feature row and button; the answer; the file upload and download."""
     with gr.Row():
         with gr.Column():
             run = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True)
@@ -99,9 +101,14 @@ def _create_predict_view() -> tuple:
             answer = gr.Markdown()
     with gr.Row(equal_height=True):
         with gr.Column():
-            csv_in = gr.File(label="CSV to label", type="filepath", file_types=[".csv", ".tsv", ".txt"], height=140)
-            csv_button = gr.Button("Label the CSV")
-        csv_out = gr.File(label="Labelled CSV (download)", interactive=False, height=140)
+            csv_in = gr.File(
+                label="File to label (any format the Data tab takes)",
+                type="filepath",
+                file_types=UPLOAD_TYPES,
+                height=140,
+            )
+            csv_button = gr.Button("Label the file")
+        csv_out = gr.File(label="Labelled file, in the same format (download)", interactive=False, height=140)
     return run, text, pair, features, button, label, answer, csv_in, csv_button, csv_out
 
 
@@ -136,8 +143,8 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
     def on_predict_csv(
         run_id: str | None, path: str | None = None, visitor: str | None = None, request: gr.Request = None
     ) -> str:
-        ctx.check_upload(path, "a CSV to label")
-        return label_csv(predictors.get(ctx.run_dir(run_id, visitor, request)), path)
+        ctx.check_upload(path, "a file to label")
+        return label_file(predictors.get(ctx.run_dir(run_id, visitor, request)), path)
 
     gr.on(  # as the user types, and on the button
         [text.change, pair.change, button.click],

@@ -122,7 +122,7 @@ def job_settings(
 ) -> tuple[DataSpec, TrainConfig]:
     """The records a training job runs with: the Data tab's choice and the form's settings."""
     if not state:
-        raise ValueError("Load a CSV in the Data tab first.")
+        raise ValueError("Load data in the Data tab first.")
     spec = read_settings(settings, DataSpec, **data_choice(state))
     model = ctx.check_model_name(settings.get("model") or AUTO) or AUTO
     return spec, read_settings({**settings, "model": model}, TrainConfig, output=output)
