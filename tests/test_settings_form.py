@@ -38,6 +38,7 @@ def test_the_form_has_a_component_per_setting_with_its_default():
         "patience",
         "cpu_bf16",
         "hidden_size",
+        "report_to",
         "validation_fraction",
     ]
     assert form["model"].value == "auto" and form["seed"].value == 42 and form["class_weights"].value is True

@@ -21,14 +21,18 @@ TASKS = (
     "multi-label",
     "regression",
 )  # labels.Task's values  # BERT for a text CSV, the MLP for a numeric one
+TRACKERS = ("tensorboard", "trackio", "mlflow", "wandb")  # experiment trackers a run can report to (trackers.py)
 
 
 MAIN, MORE = "main", "more"  # where the Train form shows a field: beside the model, or under "More settings"
 
 
-def _help(text: str, label: str | None = None, section: str = MORE, **kwargs: Any) -> Any:
-    """A field with its help text; with a `label`, the Train form shows it (in `section`)."""
-    return field(metadata={"help": text, "label": label, "section": section}, **kwargs)
+def _help(
+    text: str, label: str | None = None, section: str = MORE, choices: tuple[str, ...] | None = None, **kwargs: Any
+) -> Any:
+    """A field with its help text; with a `label`, the Train form shows it (in `section`; a field of several names
+    among `choices` as boxes to tick)."""
+    return field(metadata={"help": text, "label": label, "section": section, "choices": choices}, **kwargs)
 
 
 def form_fields(cls: type) -> list[dataclasses.Field]:
@@ -43,6 +47,15 @@ def as_names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     parts = [value] if isinstance(value, str) else list(value)
     names = tuple(n.strip() for part in parts for n in str(part).split(",") if n.strip())
     return names or None
+
+
+def tracker_names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The experiment trackers to report to, each once, in lower case; "none" (or nothing) is none."""
+    names = tuple(dict.fromkeys(n.lower() for n in as_names(value) or () if n.lower() != "none"))
+    for name in names:
+        if name not in TRACKERS:
+            raise ValueError(f"report_to must be among {', '.join(TRACKERS)} or none (got '{name}').")
+    return names
 
 
 def looks_like_local_path(name: str) -> bool:
@@ -162,6 +175,14 @@ class TrainConfig:
         default=True,
     )
     hidden_size: int = _help("MLP hidden units", label="MLP hidden units", default=256)
+    report_to: tuple[str, ...] = _help(
+        f"experiment trackers that receive the settings, the loss and learning rate, and each epoch's validation "
+        f"scores, under the run id: {', '.join(TRACKERS)} or none (repeat the flag or separate names with commas; "
+        f"each needs its package installed)",
+        label="Report to",
+        choices=TRACKERS,
+        default=(),
+    )
     output: str = _help("the folder that holds run folders", default="runs")
 
     def __post_init__(self) -> None:
@@ -181,6 +202,7 @@ class TrainConfig:
             if not ok:
                 raise ValueError(message)
         self.model = str(self.model).strip()
+        self.report_to = tracker_names(self.report_to)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -17,6 +17,7 @@ from accelerate import Accelerator, PartialState
 from accelerate.utils import DataLoaderConfiguration
 from accelerate.utils.imports import is_lomo_available
 
+from . import trackers
 from .config import TrainConfig
 from .deployment import env_flag
 
@@ -52,7 +53,9 @@ def process_state() -> PartialState:
 
 
 def make_accelerator(config: TrainConfig) -> Accelerator:
-    """One accelerator per run: mixed precision and non-blocking copies of pinned batches on a GPU."""
+    """One accelerator per run: mixed precision and non-blocking copies of pinned batches on a GPU, and the
+    experiment trackers the run reports to (none unless asked for; a missing package is refused here)."""
+    trackers.require_packages(config.report_to)
     _cache_lomo_lookup()
     on_cpu = cpu_processes()
     on_gpu = torch.cuda.is_available() and not on_cpu
@@ -61,6 +64,8 @@ def make_accelerator(config: TrainConfig) -> Accelerator:
         mixed_precision=mixed_precision() if on_gpu else "no",
         gradient_accumulation_steps=config.grad_accumulation,
         dataloader_config=DataLoaderConfiguration(non_blocking=on_gpu),
+        log_with=list(config.report_to) or None,
+        project_dir=config.output if config.report_to else None,  # trackers.start sets the run's own folder
     )
 
 

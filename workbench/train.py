@@ -2,9 +2,9 @@
 
 `train(config, data, should_stop)` creates a run folder, yields `Started`, a `Step` every few optimiser steps,
 an `Evaluated` per epoch, and ends with `Finished`, `Stopped` or `Failed`; every event is also appended to the
-run's `events.jsonl`. It never prints. AdamW with linear warmup and decay, gradient clipping, class-weighted
-loss for imbalanced labels, and early stopping that restores the best epoch's weights. Seeded and
-reproducible on the CPU.
+run's `events.jsonl`, and sent to the experiment trackers the run reports to (trackers.py). It never prints. AdamW
+with linear warmup and decay, gradient clipping, class-weighted loss for imbalanced labels, and early stopping that
+restores the best epoch's weights. Seeded and reproducible on the CPU.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from accelerate import Accelerator
 from accelerate.utils import broadcast_object_list, gather_object, set_seed
 from torch.utils.data import DataLoader
 
-from . import runs
+from . import runs, trackers
 from .config import TrainConfig
 from .data import PreparedData
 from .devices import (
@@ -127,10 +127,12 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
     def emit(event: Event) -> Event:
         if run_dir is not None:
             runs.append_event(run_dir, event)
+        trackers.report(accelerator, event)
         return event
 
     yield emit(loop.started_event(record["device"]))
     try:
+        trackers.start(accelerator, record, run_dir)
         with cpu_threads_for(bundle.model, accelerator.device):
             for event in loop.run(should_stop):
                 yield emit(event)
@@ -143,6 +145,8 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
         if run_dir is not None:
             runs.update_run(run_dir, status=Status.FAILED, error=_readable(error, config))
         yield emit(Failed(step=loop.step, error=_readable(error, config)))
+    finally:  # finished, stopped, failed or abandoned
+        trackers.end(accelerator, config.report_to)
 
 
 @dataclass

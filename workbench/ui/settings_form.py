@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import MAIN, DataSpec, TrainConfig, form_fields
+from ..config import MAIN, DataSpec, TrainConfig, as_names, form_fields
 
 FORM_RECORDS = (TrainConfig, DataSpec)
 
@@ -26,6 +26,10 @@ def _component(field: dataclasses.Field, model_choices: list[str]) -> gr.compone
         return gr.Dropdown(model_choices, value=field.default, allow_custom_value=True, label=label, info=hint)
     if kind.startswith("bool"):
         return gr.Checkbox(value=field.default, label=label, info=hint)
+    if field.metadata.get("choices"):  # several names among a few: a box to tick for each
+        return gr.CheckboxGroup(
+            list(field.metadata["choices"]), value=list(field.default or ()), label=label, info=hint
+        )
     if _is_optional(field):  # a text box, as gradio's Number shows (and sends) 0 when empty: here empty is auto
         return gr.Textbox(None, label=label, placeholder="auto", info=hint, max_lines=1)
     return gr.Number(field.default, label=label, info=hint, precision=0 if kind.startswith("int") else None)
@@ -55,6 +59,8 @@ def _value(field: dataclasses.Field, value: Any) -> Any:
         return bool(value)
     if kind.startswith(("int", "float")):
         return _number(field, value, whole=kind.startswith("int"))
+    if kind.startswith("tuple"):  # the ticked boxes, or names with commas from an API client
+        return as_names(value) or field.default
     return str(value).strip()
 
 
