@@ -82,3 +82,38 @@ def test_dockerfile_keeps_the_docker_space_conventions():
 def test_dockerignore_keeps_local_state_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "runs", "tests", "**/__pycache__"} <= ignored
+
+
+def declared() -> tuple[list, dict[str, list]]:
+    import tomllib
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = {name: [Requirement(r) for r in reqs] for name, reqs in project["optional-dependencies"].items()}
+    return [Requirement(r) for r in project["dependencies"]], extras
+
+
+def dev_pins() -> dict[str, str]:
+    lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    return dict(line.split("#")[0].strip().split("==") for line in lines if "==" in line.split("#")[0])
+
+
+def test_pyproject_declares_every_pin_with_a_range_the_pin_satisfies():
+    dependencies, extras = declared()
+    ranges = {r.name: r.specifier for r in dependencies}
+
+    assert set(ranges) == set(pins())  # `pip install .` needs what the README's commands install, nothing more
+    for name, version in pins().items():
+        assert ranges[name].contains(version), f"{name}=={version} is outside pyproject's {ranges[name]}"
+    test_ranges = {r.name: r.specifier for r in extras["test"]}
+    assert set(test_ranges) == set(dev_pins())
+    for name, version in dev_pins().items():
+        assert test_ranges[name].contains(version), f"{name}=={version} is outside the test extra's range"
+
+
+def test_every_tracker_is_an_optional_extra_and_none_is_required():
+    from workbench.config import TRACKERS
+
+    dependencies, extras = declared()
+    assert {r.name for r in extras["trackers"]} == set(TRACKERS)
+    assert not set(TRACKERS) & {r.name for r in dependencies}

@@ -13,8 +13,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from engine_helpers import run_to_end
+
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
 from workbench.predict import Predictor

@@ -171,7 +171,8 @@ def _jsonl_records(path: Path, max_rows: int | None) -> Iterator[dict[str, Any]]
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "true/false"}.get(type(value), "null")
+    kinds = {dict: "single object", list: "list", str: "string", int: "number", float: "number", bool: "true/false"}
+    return kinds.get(type(value), "null")
 
 
 def _read_json(path: Path, max_rows: int | None) -> Rows:
@@ -214,11 +215,15 @@ def _read_parquet(path: Path, max_rows: int | None) -> Rows:
         table = file.read()
     except (pa.ArrowException, OSError) as error:
         raise ValueError(
-            f"{path.name} is not a readable Parquet file ({str(error).splitlines()[0][:120]}); it may be truncated: "
-            f"export or download it again."
+            f"{path.name} is not a readable Parquet file ({_first_sentence(error)}); it may be truncated: export or "
+            f"download it again."
         ) from None
     rows = table.to_pylist()
     return decode_class_labels(_records_to_rows(rows), datasets.Features.from_arrow_schema(table.schema))
+
+
+def _first_sentence(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0].split(". ")[0].rstrip(".")[:120]
 
 
 def decode_class_labels(rows: Rows, features: datasets.Features) -> Rows:

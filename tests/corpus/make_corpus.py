@@ -1,5 +1,6 @@
-"""Write the corpus of hostile and odd CSV files that every way into the workbench (the CLI, the launched app) must
-survive: each file either works, or gets one clear sentence saying what is wrong and what to do.
+"""Write the corpus of hostile and odd files (CSV, and the other file types the workbench takes) that every way
+into the workbench (the CLI, the launched app) must survive: each file either works, or gets one clear sentence
+saying what is wrong and what to do.
 
     python tests/corpus/make_corpus.py OUT_DIR      # writes every file into OUT_DIR
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import sys
 import zipfile
@@ -134,6 +136,60 @@ def empty_pairs() -> str:
     return table(["question", "answer", "label"], [[text, "", label] for text, label in rows_of(40)])
 
 
+def records(n: int = 40) -> list[dict]:
+    return [
+        {"review": text, "sentiment": label, "stars": 5 if label == "positive" else 1} for text, label in rows_of(n)
+    ]
+
+
+def jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def jsonl_bad_line() -> str:
+    lines = jsonl(records()).splitlines()
+    lines[6] = lines[6][:-1]  # a record that lost its closing brace, on line 7
+    return "\n".join(lines) + "\n"
+
+
+def parquet_bytes(rows: list[dict]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows), out)
+    return out.getvalue()
+
+
+def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def workbook_of_reviews() -> bytes:
+    """Reviews in an Excel workbook, a formula-like cell among them and a column the table does not use."""
+    rows = [["review", "sentiment", None]] + [[text, label, None] for text, label in rows_of(40)]
+    rows[3][0] = "=1+1 " + rows[3][0]
+    return workbook_bytes({"reviews": rows})
+
+
+def zip_of_text() -> bytes:
+    """A zip named .xlsx that holds something else: what a renamed archive looks like."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    return out.getvalue()
+
+
 Maker = Callable[[], "str | bytes"]
 TEXT_ENCODINGS = {"latin1.csv": "latin-1", "utf8_bom.csv": "utf-8-sig"}
 
@@ -189,6 +245,17 @@ CORPUS: dict[str, tuple] = {
         "is empty in every row",
         {"text_column": "question", "text_pair_column": "answer"},
     ),
+    # the other file types: each good one trains as the CSV does, each bad one gets its sentence
+    "reviews.tsv": (lambda: reviews(40, "\t"), None),
+    "reviews.jsonl": (lambda: jsonl(records()), None),
+    "reviews.json": (lambda: json.dumps(records(), ensure_ascii=False), None),
+    "reviews.parquet": (lambda: parquet_bytes(records()), None),
+    "reviews.xlsx": (workbook_of_reviews, None),
+    "bad_line.jsonl": (jsonl_bad_line, "line 7 is not JSON"),
+    "not_records.json": (lambda: json.dumps({"review": "great", "sentiment": "positive"}), "list of records"),
+    "truncated.parquet": (lambda: parquet_bytes(records())[:300], "not a readable Parquet file"),
+    "renamed_zip.xlsx": (zip_of_text, "zip file but not an Excel workbook"),
+    "no_header.xlsx": (lambda: workbook_bytes({"data": [[1, 0.5], [0, 0.25]]}), "has no header row"),
 }
 
 
