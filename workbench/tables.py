@@ -101,7 +101,8 @@ def _too_many_rows(path: Path, max_rows: int) -> ValueError:
 
 def cell_text(value: Any) -> str | None:
     """A cell as the engine reads it: text, or None when empty. A list (the labels of a multi-label row) is joined
-    with `|`, and a list of fewer than two labels keeps a trailing `|`, so that it still reads as a list."""
+    with `|`, as in a multi-label CSV; an empty list is a lone `|` (a row with no labels), not an empty cell (a row
+    whose labels are missing)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
@@ -110,7 +111,7 @@ def cell_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         items = [t for t in (cell_text(v) for v in value) if t is not None]
-        return LIST_SEPARATOR.join(items) + (LIST_SEPARATOR if len(items) < 2 else "")
+        return LIST_SEPARATOR.join(items) or LIST_SEPARATOR
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=_json_default)
     if isinstance(value, (datetime.date, datetime.time)):

@@ -1,9 +1,10 @@
-"""Small learnable CSVs of the new task shapes, for the end-to-end tests: topics of headlines (multi-label, the labels
+"""Small learnable files of the task shapes, for the end-to-end tests: topics of headlines (multi-label, the labels
 joined with ";"), and a price from a description and two numbers (regression)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 
@@ -25,6 +26,17 @@ def write_topics_csv(path: Path, rows: int = 240, seed: int = 1) -> Path:
             words = rng.sample(FILLER, 4) + [rng.choice(TOPICS[t]) for t in chosen for _ in range(2)]
             rng.shuffle(words)
             writer.writerow([" ".join(words), "; ".join(chosen)])
+    return path
+
+
+def write_topics_jsonl(path: Path) -> Path:
+    """The topics as JSON Lines, as a `datasets` user exports them: each row's topics a list (empty for none)."""
+    with write_topics_csv(path.with_suffix(".csv")).open(newline="", encoding="utf-8") as handle:
+        rows = [
+            {"headline": r["headline"], "topics": [t for t in r["topics"].split("; ") if t]}
+            for r in csv.DictReader(handle)
+        ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
 

@@ -90,6 +90,9 @@ class Steps:
         return path
 
 
+UPLOAD = "Data file: CSV, TSV, JSON Lines, JSON, Parquet or Excel (drag and drop)"
+
+
 def open_tab(page: Page, name: str) -> None:
     tab = page.get_by_role("tab", name=name, exact=True)
     tab.click()
@@ -131,7 +134,7 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
 
     with steps.step("Data: upload the CSV"):
         open_tab(page, "Data")
-        upload = block(page, "CSV file (drag and drop)")
+        upload = block(page, UPLOAD)
         upload.locator("input[type=file]").set_input_files(str(csv))
         expect(page.get_by_text("rows with labels")).to_be_visible(timeout=60_000)
 
@@ -226,18 +229,19 @@ def _train_the_mlp(page: Page, steps: Steps, what: str) -> None:
 
 
 def _walk_through_tasks(page: Page, steps: Steps, tmp_path: Path) -> None:
-    """One more step per task shape: a multi-label CSV and a regression CSV, detected, trained and predicted."""
-    from task_csvs import write_prices_csv, write_topics_csv
+    """One more step per task shape: a multi-label JSON Lines file (each row's topics a list) and a regression CSV,
+    detected, trained and predicted."""
+    from task_csvs import write_prices_csv, write_topics_jsonl
 
     open_tab(page, "Predict")
     previous = page.get_by_role("combobox", name="Run", exact=True).filter(visible=True).input_value()
     for what, csv, text, answer in (
-        ("multi-label", write_topics_csv(tmp_path / "topics.csv"), "the coach and the robot", r"Labels:.*sports"),
+        ("multi-label", write_topics_jsonl(tmp_path / "topics.jsonl"), "the coach and the robot", r"Labels:.*sports"),
         ("regression", write_prices_csv(tmp_path / "prices.csv"), "a bright renovated garden", r"Predicted value: \d"),
     ):
-        with steps.step(f"{what}: upload a CSV and see the task"):
+        with steps.step(f"{what}: upload {csv.name} and see the task"):
             open_tab(page, "Data")
-            upload = block(page, "CSV file (drag and drop)")
+            upload = block(page, UPLOAD)
             upload.get_by_role("button", name="Clear").click()  # the file shown before gives way to a drop zone
             upload.locator("input[type=file]").set_input_files(str(csv))
             expect(page.get_by_text(f"Task: {what}").filter(visible=True).first).to_be_visible(timeout=60_000)
