@@ -3,6 +3,7 @@ card) is loaded by path, its class ids read as label names, a slice and the row 
 or unreachable name is one sentence, and `train --hub-dataset ... --eval-split ...` trains from it."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,4 @@ def test_the_cli_wants_one_source_of_data(tmp_path):
 
 
 def _base_env() -> dict:
-    import os
-
     return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1"}
