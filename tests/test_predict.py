@@ -158,3 +158,12 @@ def test_predict_csv_neutralises_formulas_but_keeps_numbers(bert_predictor, tmp_
 )
 def test_neutralise_formula(cell, expected):
     assert neutralise_formula(cell) == expected
+
+
+def test_feature_inputs_start_at_the_training_means(mlp_predictor, digits_data):
+    """A form of feature values starts where the training rows lie, not at 0 (a 0 far from them is a strange row)."""
+    rows = digits_data.train["features"]
+    means = [sum(row[i] for row in rows) / len(rows) for i in range(len(mlp_predictor.feature_names))]
+
+    assert mlp_predictor.feature_defaults == pytest.approx(means, rel=1e-5)
+    assert max(means) > 5  # the digits' pixels lie far from 0, so the test could not pass on zeros

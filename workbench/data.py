@@ -75,11 +75,30 @@ class PreparedData:
             "text_pair_column": self.columns.text_pair,
             "label_column": ", ".join(self.columns.labels),
             "feature_columns": list(self.columns.features),
+            "feature_means": feature_means(self),
             "train_rows": len(self.train),
             "validation_rows": len(self.validation),
             **label_summary(self),
             "notes": list(self.notes),
         }
+
+
+def feature_means(data: PreparedData) -> dict[str, float]:
+    """Each numeric feature's mean over the training rows (gaps left out): where a form of feature values starts."""
+    if not data.columns.features:
+        return {}
+    rows = data.train.with_format("numpy")["features"][:]
+    means = [float(m) for m in _nan_means(rows)]
+    return dict(zip(data.columns.features, means))
+
+
+def _nan_means(rows: Any) -> list[float]:
+    import numpy as np
+
+    values = np.asarray(rows, dtype=np.float64)
+    filled = ~np.isnan(values)
+    sums = np.where(filled, values, 0.0).sum(axis=0)
+    return [s / n if n else 0.0 for s, n in zip(sums, filled.sum(axis=0))]
 
 
 def label_summary(data: PreparedData) -> dict[str, Any]:

@@ -59,6 +59,12 @@ class Predictor:
         return self.columns.text is not None
 
     @property
+    def feature_defaults(self) -> list[float]:
+        """Where a form of `feature_names` values starts: the training rows' means (0 for a run that kept none)."""
+        means = self.record.data.get("feature_means") or {}
+        return [float(means.get(name, 0.0)) for name in self.feature_names]
+
+    @property
     def reads_pairs(self) -> bool:
         return self.columns.text_pair is not None
 

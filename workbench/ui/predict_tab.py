@@ -74,7 +74,7 @@ def inputs_for(predictor: Predictor | None) -> tuple:
     if predictor is None:
         return gr.update(), gr.update(visible=False), gr.update(visible=False), None, ""
     names = predictor.feature_names
-    blank_row = pd.DataFrame([[0.0] * len(names)], columns=names) if names else None
+    blank_row = pd.DataFrame([predictor.feature_defaults], columns=names) if names else None  # the training means
     form = gr.update(visible=bool(names), value=blank_row)
     return gr.update(visible=predictor.reads_text), gr.update(visible=predictor.reads_pairs), form, None, ""
 
