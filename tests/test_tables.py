@@ -234,3 +234,15 @@ def test_pandas_default_json_reads_by_columns(tmp_path):
         json.dumps({"review": {"0": "great", "1": "awful"}, "sentiment": {"0": "positive", "1": "negative"}}),
     )
     assert read_table(path)["sentiment"] == ["positive", "negative"]
+
+
+def test_labelling_reports_each_batch_and_a_stopped_one_writes_nothing(mlp_text_run, text_csv, tmp_path, monkeypatch):
+    monkeypatch.setattr("workbench.predict.LABEL_BATCH_ROWS", 32)
+    predictor = Predictor.load(mlp_text_run)
+    stopped = predictor.label_file(text_csv, tmp_path / "stopped.csv")
+
+    assert next(stopped) == (32, 90)
+    stopped.close()  # a cancelled job: its generator is closed after a batch
+    assert not (tmp_path / "stopped.csv").exists() and not list(tmp_path.iterdir())
+    assert list(predictor.label_file(text_csv, tmp_path / "whole.csv")) == [(32, 90), (64, 90), (90, 90)]
+    assert len(read_table(tmp_path / "whole.csv")) == 90

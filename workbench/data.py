@@ -333,6 +333,11 @@ class ModelInputs:
     pairs: list[str] | None
     features: list[list[float]]
 
+    def part(self, start: int, stop: int) -> ModelInputs:
+        """The rows from `start` up to `stop`."""
+        pairs = self.pairs[start:stop] if self.pairs is not None else None
+        return ModelInputs(self.texts[start:stop], pairs, self.features[start:stop])
+
 
 def inputs_of(table: datasets.Dataset, columns: Columns) -> ModelInputs:
     def texts(column: str | None) -> list[str]:

@@ -1,10 +1,13 @@
 """The Predict tab: type a text (and its second text, for a pair model) and see the answer as you go: the label
 probabilities, the labels over the threshold (multi-label) or the number (regression); for a model with numeric
-columns, a one-row form of its features; upload a CSV to get it back with the answers, as a download."""
+columns, a one-row form of its features (starting at the training rows' means); upload a file to get it back with
+the answers, in its own format, as a download (with progress, and a Cancel button for a long one)."""
 
 from __future__ import annotations
 
 import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +82,20 @@ def inputs_for(predictor: Predictor | None) -> tuple:
     return gr.update(visible=predictor.reads_text), gr.update(visible=predictor.reads_pairs), form, None, ""
 
 
-def label_file(predictor: Predictor, path: str) -> str:
-    """The uploaded file with the answers added, in its own format, in a fresh folder for the download."""
+def label_file(predictor: Predictor, path: str, progress: Callable[..., Any]) -> Iterator[Any]:
+    """Label the uploaded file, reporting rows done, rows/s and the time left after each batch (nothing shown
+    changes until the end, so a cancelled labelling stops there and writes nothing); last, the labelled file, in its
+    own format, in a fresh folder for the download."""
     name = Path(path)
     output = Path(tempfile.mkdtemp(prefix="workbench-predictions-")) / f"{name.stem}-predicted{name.suffix or '.csv'}"
-    predictor.predict_file(path, output)
-    return str(output)
+    began = time.monotonic()
+    for done, total in predictor.label_file(path, output):
+        rate = done / max(time.monotonic() - began, 1e-6)
+        progress(
+            (done, total), unit="rows", desc=f"Labelling: {rate:,.0f} rows/s, about {(total - done) / rate:,.0f} s left"
+        )
+        yield gr.skip()
+    yield str(output)
 
 
 def _create_predict_view() -> tuple:
@@ -107,13 +118,15 @@ def _create_predict_view() -> tuple:
                 file_types=UPLOAD_TYPES,
                 height=140,
             )
-            csv_button = gr.Button("Label the file")
+            with gr.Row():
+                csv_button = gr.Button("Label the file")
+                cancel = gr.Button("Cancel", size="sm", variant="stop")
         csv_out = gr.File(label="Labelled file, in the same format (download)", interactive=False, height=140)
-    return run, text, pair, features, button, label, answer, csv_in, csv_button, csv_out
+    return run, text, pair, features, button, label, answer, csv_in, csv_button, cancel, csv_out
 
 
 def create_predict_tab(ctx: Context) -> gr.Dropdown:
-    run, text, pair, features, button, label, answer, csv_in, csv_button, csv_out = _create_predict_view()
+    run, text, pair, features, button, label, answer, csv_in, csv_button, cancel, csv_out = _create_predict_view()
 
     @user_errors
     def on_predict(
@@ -141,10 +154,14 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
 
     @user_errors
     def on_predict_csv(
-        run_id: str | None, path: str | None = None, visitor: str | None = None, request: gr.Request = None
-    ) -> str:
+        run_id: str | None,
+        path: str | None = None,
+        visitor: str | None = None,
+        request: gr.Request = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> Iterator[Any]:
         ctx.check_upload(path, "a file to label")
-        return label_file(predictors.get(ctx.run_dir(run_id, visitor, request)), path)
+        yield from label_file(predictors.get(ctx.run_dir(run_id, visitor, request)), path, progress)
 
     gr.on(  # as the user types, and on the button
         [text.change, pair.change, button.click],
@@ -163,11 +180,12 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         outputs=[text, pair, features, label, answer],
         api_visibility="private",
     )
-    csv_button.click(
+    labelling = csv_button.click(
         on_predict_csv,
         inputs=[run, csv_in, ctx.visitor],
         outputs=[csv_out],
         api_name="predict_csv",
         concurrency_limit=2,
     )
+    cancel.click(None, cancels=[labelling], api_visibility="private")
     return run
