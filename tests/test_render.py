@@ -67,3 +67,14 @@ def test_the_cli_and_the_app_log_say_an_event_in_the_same_words():
     assert log[0] == (
         "Started bundled-minilm (single-label) on cpu (bf16): 480 training rows, 120 validation rows, up to 300 steps."
     )
+
+
+def test_the_data_chart_puts_the_largest_class_first_and_a_histogram_lowest_first():
+    # the chart draws the bars in the frame's order
+    frame, title, _ = render.label_distribution({"task": "single-label", "class_counts": {"a": 3, "b": 9, "c": 5}})
+    assert (title, list(frame["label"]), list(frame["rows"])) == ("Class balance", ["b", "c", "a"], [9, 5, 3])
+
+    histogram = [(0.0, 1000.0, 5), (1000.0, 2000.0, 9), (2000.0, 3000.0, 1)]
+    frame, title, _ = render.label_distribution({"task": "regression", "target": {"histogram": histogram}})
+    assert title == "Target histogram"
+    assert (list(frame["label"]), list(frame["rows"])) == (["≥ 0", "≥ 1k", "≥ 2k"], [5, 9, 1])

@@ -9,7 +9,9 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
+from csv import DictReader
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,13 @@ VIEWPORT = {"width": 1400, "height": 900}
 # the loss curves as drawn: Vega leaves a line without a stroke when its series is missing from the color domain
 LOSS_LINES_JS = """() => [...document.querySelectorAll('.vega-embed g.mark-line path')]
     .filter(p => p.getClientRects().length).map(p => getComputedStyle(p).stroke)"""
+# the bars' names as drawn on the visible chart's x axis, left to right
+CHART_BARS_JS = """() => {
+    const axis = [...document.querySelectorAll('.vega-embed g.role-axis')]
+        .find(g => g.getClientRects().length && (g.getAttribute('aria-label') || '').startsWith('X-axis'));
+    return axis ? [...axis.querySelectorAll('g.role-axis-label text')]
+        .map(t => [t.getBoundingClientRect().left, t.textContent]).sort((a, b) => a[0] - b[0]).map(p => p[1]) : [];
+}"""
 
 
 @pytest.fixture
@@ -105,6 +114,27 @@ def block(page: Page, label: str):
     return page.locator(".block").filter(has=page.get_by_text(label, exact=True)).filter(visible=True).last
 
 
+def expect_chart(page: Page, shows: Callable[[list[str]], bool], what: str, timeout: float = 15) -> list[str]:
+    """Wait until the chart's bars are the loaded data's (`shows` says so): a chart can keep the bars of the file
+    before under its new label, which the summary text alone would not reveal."""
+    deadline = time.monotonic() + timeout
+    while not shows(bars := page.evaluate(CHART_BARS_JS)) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert shows(bars), f"the chart shows the bars {bars}, not {what}"
+    return bars
+
+
+def _range_start(name: str) -> float:
+    """The lower end of a histogram bar named as the Data tab names it: '≥ 604', '≥ 1.01k'."""
+    number = name.removeprefix("≥ ")
+    scale = {"k": 1e3, "M": 1e6, "G": 1e9}.get(number[-1:], 1.0)
+    return float(number.rstrip("kMG")) * scale
+
+
+def is_histogram(bars: list[str]) -> bool:
+    return len(bars) > 1 and all(b.startswith("≥ ") for b in bars) and bars == sorted(bars, key=_range_start)
+
+
 def test_upload_train_predict_evaluate_in_a_browser(
     app_url: str, app_log: Path | None, shots_dir: Path, tmp_path: Path
 ) -> None:
@@ -143,6 +173,11 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         expect(block(page, "Label column")).to_contain_text("sentiment")  # a multiselect: the chosen column's token
         expect(page.get_by_text("Task: single-label").filter(visible=True).first).to_be_visible()
         expect(block(page, "First rows")).to_contain_text("Smart writing", timeout=10_000)
+
+    with steps.step("Data: the chart shows the classes, the largest first"):
+        with csv.open(newline="", encoding="utf-8") as handle:
+            largest_first = [label for label, _ in Counter(r["sentiment"] for r in DictReader(handle)).most_common()]
+        expect_chart(page, lambda bars: bars == largest_first, f"the classes {largest_first}")
     steps.screenshot("Data")
 
     with steps.step("Train: choose the mlp model"):
@@ -231,13 +266,26 @@ def _train_the_mlp(page: Page, steps: Steps, what: str) -> None:
 def _walk_through_tasks(page: Page, steps: Steps, tmp_path: Path) -> None:
     """One more step per task shape: a multi-label JSON Lines file (each row's topics a list) and a regression CSV,
     detected, trained and predicted."""
-    from task_csvs import write_prices_csv, write_topics_jsonl
+    from task_csvs import TOPICS, write_prices_csv, write_topics_jsonl
 
     open_tab(page, "Predict")
     previous = page.get_by_role("combobox", name="Run", exact=True).filter(visible=True).input_value()
-    for what, csv, text, answer in (
-        ("multi-label", write_topics_jsonl(tmp_path / "topics.jsonl"), "the coach and the robot", r"Labels:.*sports"),
-        ("regression", write_prices_csv(tmp_path / "prices.csv"), "a bright renovated garden", r"Predicted value: \d"),
+    topics = sorted(TOPICS)
+    for what, csv, text, answer, (shows, wanted) in (
+        (
+            "multi-label",
+            write_topics_jsonl(tmp_path / "topics.jsonl"),
+            "the coach and the robot",
+            r"Labels:.*sports",
+            (lambda bars: sorted(bars) == topics, f"one bar per topic, {topics}"),
+        ),
+        (
+            "regression",
+            write_prices_csv(tmp_path / "prices.csv"),
+            "a bright renovated garden",
+            r"Predicted value: \d",
+            (is_histogram, "the price's ranges (≥ ...), lowest first"),
+        ),
     ):
         with steps.step(f"{what}: upload {csv.name} and see the task"):
             open_tab(page, "Data")
@@ -245,6 +293,8 @@ def _walk_through_tasks(page: Page, steps: Steps, tmp_path: Path) -> None:
             upload.get_by_role("button", name="Clear").click()  # the file shown before gives way to a drop zone
             upload.locator("input[type=file]").set_input_files(str(csv))
             expect(page.get_by_text(f"Task: {what}").filter(visible=True).first).to_be_visible(timeout=60_000)
+            # the new file's bars, not the file before's (the multi-label topics' for the prices)
+            print(f"  chart: {expect_chart(page, shows, wanted)}")
         steps.screenshot(f"Data {what}")
         _train_the_mlp(page, steps, what)
         with steps.step(f"{what}: the new run answers on Predict"):

@@ -39,14 +39,29 @@ def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
     except ValueError as error:
         return f"{NOT_READY} {error}", gr.BarPlot(value=None), ""
     frame, title, warning = render.label_distribution(summary)
-    # bars start at zero; a histogram keeps its ranges in order, counts are sorted largest first
-    chart = gr.BarPlot(
-        frame,
-        title=title,
-        y_lim=[0, max(frame["rows"].max() * 1.1, 1)],
-        sort=None if title == "Target histogram" else "-y",
-    )
+    chart = gr.BarPlot(frame, label=title)  # the data and the label only: see `_create_chart`
     return render.data_summary_text(summary), chart, f"⚠️ {warning}" if warning else ""
+
+
+def _create_chart() -> gr.BarPlot:
+    """The label chart, whose settings stay as set here. Gradio applies an update's settings before its data, and a
+    changed setting (title, limits, sort) redraws the chart from the data it still holds while the new data goes to
+    the drawing being replaced: the old bars would stay under the new title. So an update brings only the data and
+    the label (the label is not part of the drawing), and the bars' order follows once the data is in. Bars start
+    at zero; no fixed height, which would cut the axis off under the label."""
+    chart = gr.BarPlot(x="label", y="rows", label="Class balance", show_label=True, y_lim=[0, None])
+    chart.change(_order_bars, inputs=[chart], outputs=[chart], show_progress="hidden", api_visibility="private")
+    return chart
+
+
+def _order_bars(plot: dict[str, Any] | None) -> Any:
+    """The bars in the order of the rows (classes largest first, a histogram's ranges lowest first), as an explicit
+    order: data put into a drawn chart keeps the old places of the bars whose labels it had. Setting it redraws the
+    chart, now from the new data."""
+    if not plot:
+        return gr.skip()
+    at = plot["columns"].index("label")
+    return gr.BarPlot(sort=[row[at] for row in plot["data"]])
 
 
 def _none_if_unset(value: str | None) -> str | None:
@@ -174,7 +189,7 @@ def create_data_tab(ctx: Context) -> None:
         with gr.Column(scale=2):
             summary = gr.Markdown("Upload a table with a text or numeric columns and a label column.")
             warning = gr.Markdown(elem_classes=["wb-warning"])
-            balance = gr.BarPlot(x="label", y="rows", title="Class balance", height=240, sort="-y")
+            balance = _create_chart()
     preview = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=360)
 
     @user_errors

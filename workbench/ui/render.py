@@ -102,6 +102,7 @@ def throughput_text(events: Sequence[Event]) -> str:
 def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
     counts = summary["class_counts"]
     frame = pd.DataFrame({"label": list(counts), "rows": list(counts.values())})
+    frame = frame.sort_values("rows", ascending=False, kind="stable", ignore_index=True)  # the chart's order
     tiny = [f"'{label}' ({n})" for label, n in counts.items() if n < TINY_CLASS]
     what = "labels" if summary.get("task") == "multi-label" else "classes"
     warning = (
