@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from ..config import AUTO, TASKS
 from ..data import detect_columns, load_data
@@ -37,7 +38,7 @@ def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
     try:
         summary = load_data(data_spec(state)).summary()
     except ValueError as error:
-        return f"{NOT_READY} {error}", gr.BarPlot(value=None), ""
+        return f"{NOT_READY} {error}", _empty_chart(), ""
     frame, title, warning = render.label_distribution(summary)
     chart = gr.BarPlot(frame, label=title)  # the data and the label only: see `_create_chart`
     return render.data_summary_text(summary), chart, f"⚠️ {warning}" if warning else ""
@@ -54,11 +55,16 @@ def _create_chart() -> gr.BarPlot:
     return chart
 
 
+def _empty_chart() -> Any:
+    """No bars (data that cannot train): an empty table, as a chart emptied to None fails in Gradio's plot script."""
+    return gr.BarPlot(pd.DataFrame({"label": [], "rows": []}), label="Labels")
+
+
 def _order_bars(plot: dict[str, Any] | None) -> Any:
     """The bars in the order of the rows (classes largest first, a histogram's ranges lowest first), as an explicit
     order: data put into a drawn chart keeps the old places of the bars whose labels it had. Setting it redraws the
     chart, now from the new data."""
-    if not plot:
+    if not plot or not plot.get("data"):
         return gr.skip()
     at = plot["columns"].index("label")
     return gr.BarPlot(sort=[row[at] for row in plot["data"]])
@@ -129,7 +135,7 @@ def other_sheet_view(error: ValueError, sheet: str, sheets: list[str]) -> tuple:
         gr.update(value=AUTO),
         gr.update(value=AUTO),
         reason,
-        gr.BarPlot(value=None),
+        _empty_chart(),
         "",
         None,
         picker,

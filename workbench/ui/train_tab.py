@@ -36,14 +36,18 @@ def prepared_data(state: dict[str, Any] | None) -> PreparedData | None:
 
 
 def describe_model(model: str, state: dict[str, Any] | None) -> str:
-    """The model panel: what 'auto' picks for the loaded data, and that model's parts and parameter counts."""
-    data = prepared_data(state)
+    """The model panel: what 'auto' picks for the loaded data, and that model's parts and parameter counts. Data
+    that cannot train yet (the Data tab says why) leaves the panel about the model alone, not an error."""
+    try:
+        data, not_ready = prepared_data(state), ""
+    except ValueError:
+        data, not_ready = None, "The data loaded in the Data tab is not ready to train yet (it says why).\n\n"
     chosen = choose_model(TrainConfig(model=model), data) if data is not None else model
     if chosen.lower() == AUTO:  # no data yet: auto will pick by the data
         chosen = BUNDLED_BERT
     panel = render.model_panel(family_for(chosen).describe(chosen, data))
     if data is None:
-        return panel
+        return not_ready + panel
     picked = f"Auto picks **{chosen}** for this data. " if model.lower() == AUTO else ""
     return f"{picked}Task: **{data.task.value}** ({TASK_HEADS[data.task]}).\n\n{panel}"
 
