@@ -78,3 +78,12 @@ def test_the_data_chart_puts_the_largest_class_first_and_a_histogram_lowest_firs
     frame, title, _ = render.label_distribution({"task": "regression", "target": {"histogram": histogram}})
     assert title == "Target histogram"
     assert (list(frame["label"]), list(frame["rows"])) == (["≥ 0", "≥ 1k", "≥ 2k"], [5, 9, 1])
+
+
+def test_rows_to_look_at_show_the_answers_first_and_the_text_last():
+    """A long text wraps in the last column; the true and predicted answers stay in view, never scrolled away."""
+    from workbench.ui.render import misclassified_frame
+
+    row = {"text": "a very long review " * 40, "true": "negative", "predicted": "positive", "confidence": 0.91}
+    assert list(misclassified_frame({"misclassified": [row]}).columns) == ["true", "predicted", "confidence", "text"]
+    assert list(misclassified_frame({"misclassified": []}).columns) == ["true", "predicted", "text"]

@@ -59,6 +59,7 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
         label="Rows to look at: confident mistakes, wrong label sets, or the largest errors",
         interactive=False,
         wrap=True,
+        column_widths=["14%", "14%", "10%", "62%"],  # true, predicted, the task's score; the text wraps in the rest
         max_height=400,
     )
     report_json = gr.JSON(visible=False)

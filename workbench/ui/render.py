@@ -185,10 +185,11 @@ def per_class_frame(report: dict[str, Any]) -> pd.DataFrame:
 
 
 def misclassified_frame(report: dict[str, Any]) -> pd.DataFrame:
-    """The rows most worth a look, with the columns the task gives them (confidence; wrong labels; error)."""
+    """The rows most worth a look, with the columns the task gives them (confidence; wrong labels; error): the true
+    and predicted answers first and the text last, so that a long text wraps rather than pushing them out of view."""
     rows = report["misclassified"]
     columns = list(rows[0]) if rows else ["text", "true", "predicted"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[c for c in columns if c != "text"] + ["text"])
 
 
 def report_figure(report: dict[str, Any]) -> Any:
