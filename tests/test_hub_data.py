@@ -117,3 +117,12 @@ def test_the_cli_wants_one_source_of_data(tmp_path):
 
 def _base_env() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1"}
+
+
+def test_a_name_the_hub_does_not_know_is_one_sentence(tmp_path, monkeypatch):
+    def not_found(*args, **kwargs):
+        raise datasets.exceptions.DatasetNotFoundError("Dataset 'nobody/nothing' doesn't exist on the Hub")
+
+    monkeypatch.setattr(datasets, "load_dataset", not_found)  # what the Hub answers, online, for an unknown name
+    with pytest.raises(ValueError, match="There is no dataset nobody/nothing on the Hub, or it is private or gated"):
+        fetch_hub_dataset(HubDataset("nobody/nothing"), tmp_path)
