@@ -1,4 +1,4 @@
-"""The command line: `python -m workbench train|evaluate|predict|push|serve`.
+"""The command line: `python -m workbench train|evaluate|predict|compare|push|serve`.
 
 Training events become a progress bar on a terminal and plain lines otherwise; each command's result is one JSON
 object on the last line of stdout. A mistake in the input is one readable line on stderr and exit status 1.
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--output", help="where to write the rows with predictions (with --data), in the format its suffix names"
     )
+    compare = commands.add_parser("compare", help="runs of the same labels side by side, on a text or a file")
+    compare.add_argument("--run", action="append", required=True, help="a run folder (give two or more)")
+    against = compare.add_mutually_exclusive_group(required=True)
+    against.add_argument("--text", help="a text for every run to answer")
+    compare.add_argument("--text-pair", help="the second text, for runs trained on pairs")
+    against.add_argument("--data", help="a file whose rows every run answers (with labels, each run is scored)")
+    compare.add_argument("--output", help="where to write every row's answers, disagreements first (with --data)")
     push = commands.add_parser("push", help="upload a run to the Hugging Face Hub as a model repo with a model card")
     push.add_argument("--run", required=True, help="the run folder")
     push.add_argument("--repo-id", required=True, help="the Hub repo to create or update, e.g. your-name/reviews-bert")
@@ -199,6 +206,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_file, compare_text
+    from .predict import Predictor
+
+    predictors = [Predictor.load(run) for run in args.run]
+    if args.text is not None:
+        print(json.dumps(compare_text(predictors, args.text, args.text_pair)))
+        return 0
+    comparison = compare_file(predictors, args.data)
+    if args.output:
+        from .writers import write_table
+
+        write_table(args.output, comparison.columns, comparison.rows)
+    result = {"rows": len(comparison.rows), "disagreements": comparison.disagreements, "scores": comparison.scores}
+    print(json.dumps({**result, "output": args.output}))
+    return 0
+
+
 def cmd_push(args: argparse.Namespace) -> int:
     from .hub import push_run
 
@@ -224,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": cmd_train,
         "evaluate": cmd_evaluate,
         "predict": cmd_predict,
+        "compare": cmd_compare,
         "push": cmd_push,
         "serve": cmd_serve,
     }[args.command]

@@ -74,6 +74,8 @@ def test_run_ids_never_leave_the_runs_folder(alice, run_id, tmp_path):
         ("/download_run", (run_id,)),
         ("/delete_run", (run_id,)),
         ("/predict_csv", (run_id, handle_file(str(rows)))),
+        ("/compare", ([run_id, run_id], "fun", "")),
+        ("/compare_file", ([run_id, run_id], handle_file(str(rows)))),
     ):
         with pytest.raises(AppError, match="is not a run id|There is no run"):
             client.predict(*args, api_name=endpoint)
@@ -86,6 +88,8 @@ def test_two_visitors_never_reach_each_others_work(app, alice, tmp_path):
     rows.write_text("review\nfun\n")
     with pytest.raises(AppError, match="There is no run"):
         bob.predict(run_id, handle_file(str(rows)), api_name="/predict_csv")
+    with pytest.raises(AppError, match="There is no run"):
+        bob.predict([run_id, run_id], "fun", "", api_name="/compare")
     archive = client.predict(run_id, api_name="/download_run")
     with zipfile.ZipFile(archive) as bundle:
         assert {name.split("/")[0] for name in bundle.namelist()} == {run_id}  # only that run, nothing around it

@@ -18,6 +18,7 @@ from ..labels import Task
 from ..predict import Prediction, Predictor
 from ..tables import UPLOAD_TYPES
 from .common import Context, predictors, user_errors
+from .compare_view import create_compare_view
 
 
 def _feature_row(frame: Any, names: list[str]) -> list[float]:
@@ -188,4 +189,5 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         concurrency_limit=2,
     )
     cancel.click(None, cancels=[labelling], api_visibility="private")
+    create_compare_view(ctx)
     return run
