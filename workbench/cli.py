@@ -1,4 +1,4 @@
-"""The command line: `python -m workbench train|evaluate|predict|compare|push|serve`.
+"""The command line: `python -m workbench train|evaluate|predict|explain|compare|push|serve`.
 
 Training events become a progress bar on a terminal and plain lines otherwise; each command's result is one JSON
 object on the last line of stdout. A mistake in the input is one readable line on stderr and exit status 1.
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import DataSpec, TrainConfig
+from .config import DEFAULT_EXPLAIN_METHOD, EXPLAIN_METHODS, DataSpec, TrainConfig
 from .events import Ended, Evaluated, Event, Failed, Finished, Planned, Started, Step, describe_event
 from .logs import quiet_libraries
 
@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--sheet", help="the sheet of an Excel --data file (the first when not given)")
     predict.add_argument(
         "--output", help="where to write the rows with predictions (with --data), in the format its suffix names"
+    )
+    explain = commands.add_parser("explain", help="why a run answers a text as it does: each word's push, as JSON")
+    explain.add_argument("--run", required=True, help="the run folder")
+    explain.add_argument("--text", required=True, help="the text to explain")
+    explain.add_argument("--text-pair", help="the second text, for a run trained on pairs")
+    explain.add_argument("--feature", action="append", type=float, help="a numeric column's value, in the run's order")
+    explain.add_argument("--target", help="the label to explain (default: the answer)")
+    explain.add_argument(
+        "--method", default=DEFAULT_EXPLAIN_METHOD, choices=EXPLAIN_METHODS, help="how the pushes are measured"
     )
     compare = commands.add_parser("compare", help="runs of the same labels side by side, on a text or a file")
     compare.add_argument("--run", action="append", required=True, help="a run folder (give two or more)")
@@ -206,6 +215,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .predict import Predictor
+
+    explanation = explain(Predictor.load(args.run), args.text, args.text_pair, args.feature, args.target, args.method)
+    print(json.dumps(explanation.to_dict()))
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare_file, compare_text
     from .predict import Predictor
@@ -249,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": cmd_train,
         "evaluate": cmd_evaluate,
         "predict": cmd_predict,
+        "explain": cmd_explain,
         "compare": cmd_compare,
         "push": cmd_push,
         "serve": cmd_serve,

@@ -24,6 +24,10 @@ TASKS = (
 TRACKERS = ("tensorboard", "trackio", "mlflow", "wandb")  # experiment trackers a run can report to (trackers.py)
 
 
+# how `explain` measures each word's push (explain.py); the default chosen by measurement (docs/benchmarks.md)
+EXPLAIN_METHODS = ("gradient", "integrated-gradients", "occlusion")
+DEFAULT_EXPLAIN_METHOD = "gradient"
+
 MAIN, MORE = "main", "more"  # where the Train form shows a field: beside the model, or under "More settings"
 
 

@@ -226,6 +226,17 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         top = block(page, "Prediction").get_by_test_id("label-output-value")
         expect(top).to_have_text(re.compile(rf"^\s*({'|'.join(LABELS)})\s*$"), timeout=30_000)
         print(f"  prediction: {top.inner_text().strip()}")
+
+    with steps.step("Predict: Why? shades the words of the text by their push"):
+        page.get_by_role("button", name="Why?", exact=True).click()
+        tokens = page.locator(".wb-why .score-token")
+        expect(tokens.filter(has_text="moving")).to_have_count(1, timeout=30_000)
+        words = [t.strip() for t in tokens.all_inner_texts() if t.strip()]
+        assert words == ["What", "a", "wonderful", ",", "moving", "film"], words  # every word, in order
+        shaded = page.locator(".wb-why .score-token.highlighted").all_inner_texts()
+        assert shaded and set(shaded) <= set(words), shaded  # words carry a shade; the gaps none
+        expect(page.get_by_text(re.compile(r"^Why \w+ \(probability")).filter(visible=True)).to_be_visible()
+        print(f"  shaded words: {shaded}")
     steps.screenshot("Predict")
 
     with steps.step("Evaluate: score the run on its validation split"):
@@ -236,6 +247,12 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         page.get_by_role("button", name="Evaluate", exact=True).click()
         expect(block(page, "Metrics")).to_contain_text("accuracy", timeout=60_000)
         expect(block(page, "Per class (or per label)")).to_contain_text("positive", timeout=10_000)
+
+    with steps.step("Evaluate: a click on a row to look at explains it"):
+        rows = block(page, "Rows to look at: confident mistakes, wrong label sets, or the largest errors")
+        rows.get_by_role("gridcell").first.click()
+        why = page.locator(".wb-why").filter(visible=True).last
+        expect(why.locator(".score-token.highlighted").first).to_be_visible(timeout=30_000)
     steps.screenshot("Evaluate")
 
     with steps.step("Runs: the run is listed as finished"):

@@ -58,6 +58,10 @@ class ModelFamily(Protocol):
     is_transformers_model: bool  # its run folder loads with transformers.pipeline and can be pushed to the Hub
 
     def owns(self, model_name: str) -> bool:
+    def explainer(self, feature_names: Any = ()) -> Any:
+        """What says why (`explain.BertExplainer`, `explain.MLPExplainer`): `attribute(text, pair, features,
+        score, method)` -> (words, numeric columns' scores)."""
+
         """Whether a model name (as typed in --model or the Train tab) belongs to this family."""
 
     def default_lr(self, parameters: int) -> float: ...

@@ -270,6 +270,11 @@ class BertScorer:
                 out[batch] = logits.float().cpu()
         return out
 
+    def explainer(self, feature_names: Any = ()) -> Any:
+        from ..explain import BertExplainer
+
+        return BertExplainer(self.model, self.tokenizer, self.max_length)
+
 
 class BertFamily:
     """Any BERT-family encoder with a new classification head, fine-tuned whole."""

@@ -265,6 +265,11 @@ class MLPScorer:
             out[rows] = self.model(x).float().cpu()
         return out
 
+    def explainer(self, feature_names: Sequence[str] = ()) -> Any:
+        from ..explain import MLPExplainer
+
+        return MLPExplainer(self.model, self.featurizer, feature_names)
+
 
 class MLPFamily:
     """The from-scratch MLP: cheap, so larger batches, a larger learning rate and more patience than BERT."""

@@ -14,6 +14,7 @@ from ..metrics.report import evaluate_run
 from ..tables import UPLOAD_TYPES
 from . import render
 from .common import Context, predictors, user_errors
+from .explain_view import create_why_view, wire_row_why
 
 
 def comparison_frame(ctx: Context, run_dir: Any, visitor: str | None, request: gr.Request) -> pd.DataFrame:
@@ -62,6 +63,7 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
         column_widths=["14%", "14%", "10%", "62%"],  # true, predicted, the task's score; the text wraps in the rest
         max_height=400,
     )
+    why = create_why_view("Why the run answered the clicked row so: each word's push toward its answer")
     report_json = gr.JSON(visible=False)
 
     @user_errors
@@ -90,4 +92,5 @@ def create_evaluate_tab(ctx: Context) -> gr.Dropdown:
         api_name="evaluate",
         concurrency_limit=2,
     )
+    wire_row_why(ctx, why, run, wrong)
     return run

@@ -19,6 +19,7 @@ from ..predict import Prediction, Predictor
 from ..tables import UPLOAD_TYPES
 from .common import Context, predictors, user_errors
 from .compare_view import create_compare_view
+from .explain_view import create_why_controls, create_why_view, wire_why
 
 
 def _feature_row(frame: Any, names: list[str]) -> list[float]:
@@ -111,6 +112,8 @@ def _create_predict_view() -> tuple:
         with gr.Column():
             label = gr.Label(label="Prediction", num_top_classes=10)
             answer = gr.Markdown()
+            why_controls = create_why_controls()
+            why = create_why_view()
     with gr.Row(equal_height=True):
         with gr.Column():
             csv_in = gr.File(
@@ -123,11 +126,12 @@ def _create_predict_view() -> tuple:
                 csv_button = gr.Button("Label the file")
                 cancel = gr.Button("Cancel", size="sm", variant="stop")
         csv_out = gr.File(label="Labelled file, in the same format (download)", interactive=False, height=140)
-    return run, text, pair, features, button, label, answer, csv_in, csv_button, cancel, csv_out
+    return run, text, pair, features, button, label, answer, why_controls, why, csv_in, csv_button, cancel, csv_out
 
 
 def create_predict_tab(ctx: Context) -> gr.Dropdown:
-    run, text, pair, features, button, label, answer, csv_in, csv_button, cancel, csv_out = _create_predict_view()
+    view = _create_predict_view()
+    run, text, pair, features, button, label, answer, why_controls, why, csv_in, csv_button, cancel, csv_out = view
 
     @user_errors
     def on_predict(
@@ -189,5 +193,6 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         concurrency_limit=2,
     )
     cancel.click(None, cancels=[labelling], api_visibility="private")
+    wire_why(ctx, why, why_controls, run, text, pair, features)
     create_compare_view(ctx)
     return run
