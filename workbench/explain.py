@@ -113,15 +113,16 @@ class BertExplainer:
         encoded = self.tokenizer(
             text, pair, truncation=True, max_length=self.max_length, return_offsets_mapping=True, return_tensors="pt"
         )
-        ids, mask = encoded["input_ids"], encoded["attention_mask"]
-        extra = (mask, encoded["token_type_ids"]) if "token_type_ids" in encoded else (mask,)
+        device = next(self.model.parameters()).device  # the scorer's: a GPU where there is one
+        ids, mask = encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
+        extra = (mask, encoded["token_type_ids"].to(device)) if "token_type_ids" in encoded else (mask,)
         word_of = self._word_index(encoded)
 
         def forward(input_ids: torch.Tensor, *args: torch.Tensor) -> torch.Tensor:
             named = dict(zip(("attention_mask", "token_type_ids"), args))
             return score(self.model(input_ids=input_ids, **named).logits)
 
-        special = torch.tensor([w is None for w in word_of]).unsqueeze(0)
+        special = torch.tensor([w is None for w in word_of], device=device).unsqueeze(0)
         padding = torch.where(special, ids, torch.full_like(ids, self.tokenizer.pad_token_id or 0))
         token_scores = self._token_scores(forward, ids, padding, extra, word_of, method)
         return self._words(encoded, word_of, token_scores), {}
@@ -141,7 +142,7 @@ class BertExplainer:
             scores = LayerGradientXActivation(forward, embeddings).attribute(ids, additional_forward_args=extra)
         else:  # occlusion: each word's pieces replaced by padding together
             number = {key: n for n, key in enumerate(dict.fromkeys(w for w in word_of if w is not None), start=1)}
-            groups = torch.tensor([[0 if w is None else number[w] for w in word_of]])
+            groups = torch.tensor([[0 if w is None else number[w] for w in word_of]], device=ids.device)
             with torch.no_grad():
                 scores = FeatureAblation(forward).attribute(
                     ids,
@@ -194,7 +195,8 @@ class MLPExplainer:
     ) -> tuple[list[Word], dict[str, float]]:
         from captum.attr import FeatureAblation, InputXGradient, IntegratedGradients
 
-        x = self.featurizer.transform([text], [list(features)], [pair or ""] if self.featurizer.pair else None)
+        pairs = [pair or ""] if self.featurizer.pair else None
+        x = self.featurizer.transform([text], [list(features)], pairs).to(next(self.model.parameters()).device)
         forward = lambda inputs: score(self.model(inputs))  # noqa: E731
         if method == INTEGRATED_GRADIENTS:
             columns = IntegratedGradients(forward).attribute(x, torch.zeros_like(x), n_steps=IG_STEPS)
