@@ -180,6 +180,30 @@ def _create_hub_choice() -> tuple:
     return name, config, split, token, button
 
 
+def _wire_hub_choice(ctx: Context, hub: tuple, outputs: list) -> None:
+    """Load a Hub dataset's split into the visitor's workspace, then show it as an upload is shown."""
+
+    @user_errors
+    def on_load_hub_dataset(
+        name: str,
+        config: str = "",
+        split: str = "train",
+        token: str = "",
+        visitor: str | None = None,
+        request: gr.Request = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
+        progress(0.0, desc=f"Loading {name} from the Hub")
+        source = HubDataset(
+            ctx.check_dataset_name(name), (config or "").strip() or None, (split or "").strip() or "train"
+        )
+        folder = ctx.workspace(visitor, request) / "datasets"
+        path = fetch_hub_dataset(source, folder, ctx.settings.max_rows, (token or "").strip() or None)  # not kept
+        return loaded_view(str(path), read_table(path))
+
+    hub[4].click(on_load_hub_dataset, inputs=[*hub[:4], ctx.visitor], outputs=outputs, api_name="load_hub_dataset")
+
+
 def create_data_tab(ctx: Context) -> None:
     with gr.Row():
         with gr.Column(scale=1):
@@ -213,29 +237,10 @@ def create_data_tab(ctx: Context) -> None:
                 raise
             return other_sheet_view(error, sheet, sheets)
 
-    @user_errors
-    def on_load_hub_dataset(
-        name: str,
-        config: str = "",
-        split: str = "train",
-        token: str = "",
-        visitor: str | None = None,
-        request: gr.Request = None,
-        progress: gr.Progress = gr.Progress(),
-    ) -> tuple:
-        progress(0.0, desc=f"Loading {name} from the Hub")
-        source = HubDataset(
-            ctx.check_dataset_name(name), (config or "").strip() or None, (split or "").strip() or "train"
-        )
-        folder = ctx.workspace(visitor, request) / "datasets"
-        path = fetch_hub_dataset(source, folder, ctx.settings.max_rows, (token or "").strip() or None)  # not kept
-        return loaded_view(str(path), read_table(path))
-
     outputs = [preview, *choices, summary, balance, warning, ctx.data, sheet]
     upload.upload(on_load_data, inputs=[upload], outputs=outputs, api_name="load_data")
     sheet.input(on_load_data, inputs=[upload, sheet], outputs=outputs, api_name="load_sheet")
-    hub_inputs = [*hub[:4], ctx.visitor]
-    hub[4].click(on_load_hub_dataset, inputs=hub_inputs, outputs=outputs, api_name="load_hub_dataset")
+    _wire_hub_choice(ctx, hub, outputs)
     example.click(lambda: str(EXAMPLE_CSV), outputs=[upload], api_visibility="private").then(
         on_load_data, inputs=[upload], outputs=outputs, api_visibility="private"
     )

@@ -129,6 +129,30 @@ def _create_predict_view() -> tuple:
     return run, text, pair, features, button, label, answer, why_controls, why, csv_in, csv_button, cancel, csv_out
 
 
+def _wire_file_labelling(ctx: Context, run: Any, file_in: Any, button: Any, cancel: Any, file_out: Any) -> None:
+    """Label an uploaded file with the run (progress as it goes); Cancel stops it between two batches."""
+
+    @user_errors
+    def on_predict_csv(
+        run_id: str | None,
+        path: str | None = None,
+        visitor: str | None = None,
+        request: gr.Request = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> Iterator[Any]:
+        ctx.check_upload(path, "a file to label")
+        yield from label_file(predictors.get(ctx.run_dir(run_id, visitor, request)), path, progress)
+
+    labelling = button.click(
+        on_predict_csv,
+        inputs=[run, file_in, ctx.visitor],
+        outputs=[file_out],
+        api_name="predict_csv",
+        concurrency_limit=2,
+    )
+    cancel.click(None, cancels=[labelling], api_visibility="private")
+
+
 def create_predict_tab(ctx: Context) -> gr.Dropdown:
     view = _create_predict_view()
     run, text, pair, features, button, label, answer, why_controls, why, csv_in, csv_button, cancel, csv_out = view
@@ -157,17 +181,6 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
     def on_select_run(run_id: str | None, visitor: str | None, request: gr.Request) -> tuple:
         return inputs_for(predictors.get(ctx.run_dir(run_id, visitor, request)) if run_id else None)
 
-    @user_errors
-    def on_predict_csv(
-        run_id: str | None,
-        path: str | None = None,
-        visitor: str | None = None,
-        request: gr.Request = None,
-        progress: gr.Progress = gr.Progress(),
-    ) -> Iterator[Any]:
-        ctx.check_upload(path, "a file to label")
-        yield from label_file(predictors.get(ctx.run_dir(run_id, visitor, request)), path, progress)
-
     gr.on(  # as the user types, and on the button
         [text.change, pair.change, button.click],
         on_predict,
@@ -185,14 +198,7 @@ def create_predict_tab(ctx: Context) -> gr.Dropdown:
         outputs=[text, pair, features, label, answer],
         api_visibility="private",
     )
-    labelling = csv_button.click(
-        on_predict_csv,
-        inputs=[run, csv_in, ctx.visitor],
-        outputs=[csv_out],
-        api_name="predict_csv",
-        concurrency_limit=2,
-    )
-    cancel.click(None, cancels=[labelling], api_visibility="private")
+    _wire_file_labelling(ctx, run, csv_in, csv_button, cancel, csv_out)
     wire_why(ctx, why, why_controls, run, text, pair, features)
     create_compare_view(ctx)
     return run
