@@ -26,7 +26,7 @@ TRACKERS = ("tensorboard", "trackio", "mlflow", "wandb")  # experiment trackers 
 
 # how `explain` measures each word's push (explain.py); the default chosen by measurement (docs/benchmarks.md)
 EXPLAIN_METHODS = ("gradient", "integrated-gradients", "occlusion")
-DEFAULT_EXPLAIN_METHOD = "gradient"
+DEFAULT_EXPLAIN_METHOD = "integrated-gradients"
 
 MAIN, MORE = "main", "more"  # where the Train form shows a field: beside the model, or under "More settings"
 

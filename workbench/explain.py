@@ -4,9 +4,11 @@ them), on the model's input: BERT's word-piece embeddings, merged back into the 
 vector, whose columns are words, word pairs and numbers.
 
 Methods (measured against each other in benchmarks/explain_faithfulness.py, figures in docs/benchmarks.md):
-`gradient` (gradient x input, one backward pass), `integrated-gradients` (Captum's, from an all-padding text or
-an all-zero input, 16 steps), `occlusion` (each word left out in turn). What is explained is the label's
-log-probability (single-label), the label's log-odds (multi-label) or the value (regression).
+`integrated-gradients` (Captum's, from an all-padding text or an all-zero input, 8 steps in one batch; the default:
+deleting the words it ranks first drops the label's probability 5x more than deleting random words, in under 1 s
+for a 128-token text), `occlusion` (each word left out in turn: as faithful, 4-6x slower) and `gradient` (gradient
+x input, one backward pass: fast, but no better than random words on a fine-tuned BERT). What is explained is the
+label's log-probability (single-label), the label's log-odds (multi-label) or the value (regression).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .labels import Task
 
 GRADIENT, INTEGRATED_GRADIENTS, OCCLUSION = METHODS = EXPLAIN_METHODS
 DEFAULT_METHOD = DEFAULT_EXPLAIN_METHOD
-IG_STEPS = 16
+IG_STEPS = 8  # 16 steps were no more faithful (0.41 against 0.39 mean drop) and twice as slow
 WORD = re.compile(r"\w+")
 
 

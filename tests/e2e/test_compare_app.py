@@ -51,5 +51,5 @@ def test_explain_gives_each_words_push_through_the_api(app_url, tmp_path):
     )
 
     assert [w["word"] for w in answer["words"]] == ["a", "wonderful", "and", "charming", "film"]
-    assert answer["method"] == "gradient" and answer["target"] in {"positive", "negative"}
+    assert answer["method"] == "integrated-gradients" and answer["target"] in {"positive", "negative"}
     assert toward["target"] == "negative" and toward["method"] == "occlusion"
