@@ -46,6 +46,10 @@ class Scorer(Protocol):
     def logits(self, inputs: Any) -> torch.Tensor:
         """The model's raw outputs, one row per input row (`data.ModelInputs`); the task reads them."""
 
+    def explainer(self, feature_names: Any = ()) -> Any:
+        """What says why (`explain.BertExplainer`, `explain.MLPExplainer`): `attribute(text, pair, features,
+        score, method)` -> (words, numeric columns' scores)."""
+
 
 class ModelFamily(Protocol):
     """One kind of model. A family is registered in `models/__init__.py`; nothing else names it."""
@@ -58,10 +62,6 @@ class ModelFamily(Protocol):
     is_transformers_model: bool  # its run folder loads with transformers.pipeline and can be pushed to the Hub
 
     def owns(self, model_name: str) -> bool:
-    def explainer(self, feature_names: Any = ()) -> Any:
-        """What says why (`explain.BertExplainer`, `explain.MLPExplainer`): `attribute(text, pair, features,
-        score, method)` -> (words, numeric columns' scores)."""
-
         """Whether a model name (as typed in --model or the Train tab) belongs to this family."""
 
     def default_lr(self, parameters: int) -> float: ...
