@@ -125,6 +125,23 @@ def _data_rows(data: dict[str, Any], task: str) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in rows if v not in (None, "")]
 
 
+def _onnx_section(record: runs.RunRecord) -> list[str]:
+    """The card's word on the run's ONNX export, when it has a current one (a stale one is not uploaded)."""
+    from .export import current_export
+
+    info = current_export(record)
+    if info is None:
+        return []
+    inputs = ", ".join(f"`{name}`" for name in info.inputs)
+    return [
+        "## ONNX",
+        "",
+        f"`{info.file}` holds the same model for ONNX Runtime ({info.describe()}, opset {info.opset}): inputs "
+        f"{inputs}, output `logits`, read as `pipeline` reads them.",
+        "",
+    ]
+
+
 def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     """The README.md of the model repo: YAML metadata for the Hub, then data, settings, metrics and usage."""
     from huggingface_hub import ModelCardData
@@ -175,6 +192,7 @@ def model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         else f'print(classifier({{"text": "{example}", "text_pair": "the second text"}}))',
         "```",
         "",
+        *_onnx_section(record),
     ]
     return f"---\n{metadata.to_yaml()}\n---\n\n" + "\n".join(body)
 
@@ -183,9 +201,12 @@ def prepare_upload(run_dir: str | Path, folder: str | Path, repo_id: str | None 
     """Fill `folder` with what the model repo holds: the transformers files of the run and the card as README.md."""
     run_dir, folder = Path(run_dir), Path(folder)
     card = model_card(run_dir, repo_id)  # also refuses runs that are no transformers model
+    from .export import ONNX_FILE, current_export
+
+    stale = {ONNX_FILE} if current_export(runs.read_run(run_dir)) is None else set()  # a stale export stays home
     folder.mkdir(parents=True, exist_ok=True)
     for file in run_dir.iterdir():
-        if file.is_file() and file.name not in PRIVATE_FILES and not file.name.startswith("."):
+        if file.is_file() and file.name not in PRIVATE_FILES | stale and not file.name.startswith("."):
             shutil.copy2(file, folder / file.name)
     (folder / "README.md").write_text(card, encoding="utf-8")
     return folder

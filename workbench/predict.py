@@ -13,6 +13,7 @@ from safetensors import SafetensorError
 from . import runs
 from .columns import Columns, align_columns
 from .data import ModelInputs, inputs_of
+from .export import exported_scorer
 from .labels import Task
 from .models import Scorer, family_of_kind
 from .tables import read_rows
@@ -46,7 +47,7 @@ class Predictor:
         record = runs.require_loadable(run_dir)
         family = family_of_kind(record.model.kind)
         try:
-            scorer = family.load(run_dir)
+            scorer = exported_scorer(record) or family.load(run_dir)  # ONNX Runtime where a current export is
         except (OSError, RuntimeError, KeyError, ValueError, SafetensorError) as error:  # damaged files
             raise ValueError(
                 f"The saved model of run {run_dir.name} is damaged or incomplete "

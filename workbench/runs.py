@@ -6,6 +6,7 @@ looks finished.
                    metrics.json     the full evaluation of the saved weights on the validation rows
                    validation.parquet  the held-back rows, so the run can be evaluated again later
                    model.safetensors (+ config.json, tokenizer files for BERT; featurizer.json, mlp.json for the MLP)
+                   model.onnx       after `export` only: the model for ONNX Runtime (export.py)
 
 Every JSON file is written to a temporary name and renamed into place; `run.json` says "finished" only after the
 weights and metrics are in place. A run still marked "running" whose process is gone is reported "interrupted".
@@ -115,6 +116,7 @@ class RunRecord:
     error: str | None = None
     pid: int | None = None
     process: str | None = None
+    export: dict[str, Any] | None = None  # the ONNX export and the weights it was made from (export.py reads it)
 
     @property
     def id(self) -> str:
@@ -141,6 +143,7 @@ class RunRecord:
             error=raw.get("error"),
             pid=raw.get("pid"),
             process=raw.get("process"),
+            export=raw.get("export"),
         )
 
 

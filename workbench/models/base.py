@@ -1,6 +1,7 @@
 """What every model family provides, so that training, prediction, the CLI and the app never ask which family
 they hold: `ModelFamily` (defaults, build, load, describe, what it can be shared as), the `ModelBundle` a build
-returns for training, and the `Scorer` a load returns for prediction."""
+returns for training, the `Scorer` a load returns for prediction, and the `OnnxModule` it hands `export.py` to write
+the saved model as ONNX."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ class FamilyDefaults:
     min_steps: int
 
 
+@dataclass
+class OnnxModule:
+    """A saved model ready for `torch.onnx.export`: a module whose positional inputs are `inputs` (example tensors,
+    in order, named as the ONNX graph names them) and whose one output is the raw outputs the task reads (`logits`);
+    `dynamic_axes` names the axes that vary per call (the batch; for BERT also the sequence); `fusions`, where
+    given, are the arguments of ONNX Runtime's transformer optimizer (model_type, num_heads, hidden_size)."""
+
+    module: nn.Module
+    inputs: dict[str, torch.Tensor]
+    dynamic_axes: dict[str, dict[int, str]]
+    fusions: dict[str, Any] | None = None
+
+
 class Scorer(Protocol):
     """A saved model loaded for prediction."""
 
@@ -71,6 +85,12 @@ class ModelFamily(Protocol):
     ) -> ModelBundle: ...
 
     def load(self, run_dir: Path) -> Scorer: ...
+
+    def onnx_module(self, run_dir: Path) -> OnnxModule:
+        """The saved model as a module to export to ONNX, with the same inputs and outputs as its scorer feeds."""
+
+    def load_onnx(self, run_dir: Path, session: Any) -> Scorer:
+        """A scorer that runs the folder's ONNX export in an `onnxruntime.InferenceSession` instead of PyTorch."""
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
         """The model's parts and their parameter counts, for the data (or an example when there is none yet)."""

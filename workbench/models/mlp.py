@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from ..config import MLP as MLP_NAME
 from ..data import ModelInputs
 from ..runs import atomic_write_json, atomic_write_with
-from .base import FamilyDefaults, ModelBundle, parameter_count
+from .base import FamilyDefaults, ModelBundle, OnnxModule, parameter_count
 
 WORD = re.compile(r"\w+")
 MAX_VOCABULARY = 20_000
@@ -271,6 +271,31 @@ class MLPScorer:
         return MLPExplainer(self.model, self.featurizer, feature_names)
 
 
+class OnnxMLPScorer:
+    """`MLPScorer`'s featurizer, with the network run by an ONNX Runtime session of the run's export."""
+
+    def __init__(self, session: Any, run_dir: Path):
+        self.session, self.run_dir = session, run_dir
+        self.pytorch: MLPScorer | None = None  # for explanations only
+        self.featurizer = Featurizer.from_dict(json.loads((run_dir / "featurizer.json").read_text()))
+        self.n_outputs = json.loads((run_dir / "mlp.json").read_text())["n_classes"]
+
+    def logits(self, inputs: ModelInputs) -> torch.Tensor:
+        out = torch.empty(len(inputs.texts), self.n_outputs)
+        for start in range(0, len(inputs.texts), 256):
+            rows = slice(start, start + 256)
+            pairs = inputs.pairs[rows] if inputs.pairs is not None else None
+            x = self.featurizer.transform(inputs.texts[rows], inputs.features[rows], pairs)
+            out[rows] = torch.from_numpy(self.session.run(["logits"], {"features": x.numpy()})[0])
+        return out
+
+    def explainer(self, feature_names: Sequence[str] = ()) -> Any:
+        # explaining takes gradients, which only the PyTorch model gives: loaded when first asked for, then kept
+        if self.pytorch is None:
+            self.pytorch = MLPFamily().load(self.run_dir)
+        return self.pytorch.explainer(feature_names)
+
+
 class MLPFamily:
     """The from-scratch MLP: cheap, so larger batches, a larger learning rate and more patience than BERT."""
 
@@ -291,6 +316,13 @@ class MLPFamily:
 
     def load(self, run_dir: Path) -> MLPScorer:
         return MLPScorer(*load_mlp(run_dir))
+
+    def onnx_module(self, run_dir: Path) -> OnnxModule:
+        model, _ = load_mlp(run_dir)
+        return OnnxModule(model, {"features": torch.zeros(2, model.hidden.in_features)}, {"features": {0: "batch"}})
+
+    def load_onnx(self, run_dir: Path, session: Any) -> OnnxMLPScorer:
+        return OnnxMLPScorer(session, run_dir)
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
         if data is None:

@@ -1,16 +1,17 @@
-"""The Runs tab: the visitor's runs with model, data, date, status and headline metric; load one into Evaluate
-and Predict, download it as a zip (a folder `transformers.pipeline` loads), push it to the Hugging Face Hub, or
-delete it."""
+"""The Runs tab: the visitor's runs with model, data, date, status, headline metric and ONNX export; load one into
+Evaluate and Predict, download it as a zip (a folder `transformers.pipeline` loads), export it to ONNX for faster
+predictions, push it to the Hugging Face Hub, or delete it."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from .. import hub, runs
+from .. import export, hub, runs
 from . import render
 from .common import Context, user_errors
 
@@ -30,12 +31,23 @@ def create_runs_tab(ctx: Context) -> dict:
             # the token is used for this push only: never stored, logged or shown again
             token = gr.Textbox(label="Token with write access (or set HF_TOKEN)", type="password", scale=2)
             push = gr.Button("Push", scale=1)
+    with gr.Accordion("Export to ONNX for faster predictions", open=False):
+        with gr.Row():
+            weights = gr.Radio(
+                ["fp32", "int8"],
+                value="fp32",
+                label="Weights (int8: a quarter of the size and faster; a few answers may differ)",
+                scale=3,
+            )
+            export_button = gr.Button("Export", scale=1)
     notice = gr.Markdown()
 
     def on_list_runs(visitor: str | None = None, request: gr.Request = None) -> tuple:
         listed = runs.list_runs(ctx.workspace(visitor, request))
         newest = listed[0].id if listed else None
-        return render.runs_frame(listed), gr.update(choices=[r.id for r in listed], value=newest)
+        frame = render.runs_frame(listed)
+        frame["export"] = [export.export_status(r.path) for r in listed]  # last: the API's columns keep their places
+        return frame, gr.update(choices=[r.id for r in listed], value=newest)
 
     @user_errors
     def on_download(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:
@@ -59,6 +71,19 @@ def create_runs_tab(ctx: Context) -> dict:
         url = hub.push_run(ctx.run_dir(run_id, visitor, request), repo, token=(hub_token or "").strip() or None)
         return f"Pushed run {run_id} to [{repo.strip()}]({url})."
 
+    def on_list_table(visitor: str | None = None, request: gr.Request = None) -> Any:
+        return on_list_runs(visitor, request)[0]  # the table alone: the chosen run stays chosen
+
+    @user_errors
+    def on_export(
+        run_id: str | None, weights: str = "fp32", visitor: str | None = None, request: gr.Request = None
+    ) -> str:
+        info = export.export_run(ctx.run_dir(run_id, visitor, request), quantize=None if weights == "fp32" else weights)
+        return (
+            f"Exported run {run_id} to `{info.file}` ({info.describe()}) beside its weights; its predictions now "
+            f"run in ONNX Runtime."
+        )
+
     listing = dict(fn=on_list_runs, inputs=[ctx.visitor], outputs=[table, selected])
     refresh.click(**listing, api_name="list_runs")
     download.click(on_download, inputs=[selected, ctx.visitor], outputs=[archive], api_name="download_run").success(
@@ -67,5 +92,8 @@ def create_runs_tab(ctx: Context) -> dict:
     delete.click(on_delete, inputs=[selected, ctx.visitor], outputs=[notice], api_name="delete_run").then(
         **listing, api_visibility="private"
     )
+    export_button.click(
+        on_export, inputs=[selected, weights, ctx.visitor], outputs=[notice], api_name="export_run"
+    ).success(on_list_table, inputs=[ctx.visitor], outputs=[table], api_visibility="private")
     push.click(on_push, inputs=[selected, repo_id, token, ctx.visitor], outputs=[notice], api_name="push_run")
     return {"load": load, "selected": selected, "listing": listing}
