@@ -11,7 +11,7 @@ from typing import Any
 
 from .columns import align_columns, values_of
 from .data import inputs_of, label_rows
-from .labels import LabelFormat, Task
+from .labels import LabelFormat, Task, is_number
 from .predict import Prediction, Predictor
 from .tables import read_table
 
@@ -129,16 +129,8 @@ def _scores(task: Task, truths: list[str], answers: list[list[Prediction]], runs
     for run, predictions in zip(runs, answers):
         pairs = [(t, p) for t, p in zip(truths, predictions) if t]
         if task == Task.REGRESSION:
-            errors = [abs(float(t) - p.value) for t, p in pairs if _is_float(t)]
+            errors = [abs(float(t) - p.value) for t, p in pairs if is_number(t)]
             scores[run] = sum(errors) / len(errors) if errors else float("nan")
         else:
             scores[run] = sum(t == answer_text(p) for t, p in pairs) / len(pairs) if pairs else float("nan")
     return scores
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
