@@ -43,6 +43,16 @@ def test_log_says_how_much_of_the_run_fits_the_budget():
     assert "Time budget 5m 00s: 210 steps (7 epochs) fit, at 1.25s a step." in log
 
 
+def test_the_bar_takes_a_new_plan_at_once_and_the_log_keeps_the_latest_plan():
+    started, planned, step = budgeted_events()
+    replanned = Planned(step=120, total_steps=180, epochs=6.0, budget_seconds=300.0, seconds_per_step=1.5)
+
+    assert "Started bundled-minilm on cpu: 0/210 steps" in render.progress_html([started, planned], Status.RUNNING)
+    assert "Step 105/180" in render.progress_html([started, planned, step, replanned], Status.RUNNING)
+    log = render.log_text([started, planned, step, replanned]).splitlines()
+    assert log == [render.describe_event(started), render.describe_event(replanned)]
+
+
 def test_the_budget_line_stays_in_a_long_log():
     # on small data the budget is fixed after a few epochs have been logged; it must not scroll away
     started, planned, step = budgeted_events()

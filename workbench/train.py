@@ -10,6 +10,7 @@ restores the best epoch's weights. Seeded and reproducible on the CPU.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from accelerate.utils import broadcast_object_list, gather_object, set_seed
 from torch.utils.data import DataLoader
 
 from . import runs, trackers
+from .budget import EVALUATION_ROW_COST, SAVE_BYTES_PER_SECOND, Budget
 from .config import TrainConfig
 from .data import PreparedData
 from .devices import (
@@ -39,7 +41,7 @@ from .tasks import TaskRules, is_better, rules_for
 
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
 GPU_EVENT_SECONDS = 0.5  # on a GPU, at most two Step events a second: each reads the loss back and stalls the queue
-CALIBRATION_STEPS = 10  # optimiser steps timed before a time budget fixes the length of the run
+REPLANNED_CHANGE = 0.01  # a re-plan is shown (as a Planned event) when it moves the end by more than this share
 
 
 def never() -> bool:
@@ -96,14 +98,23 @@ def predict_loader(
     return sum(share[0] for share in shares) / max(len(labels), 1), logits, labels
 
 
-def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], bool] = never) -> Iterator[Event]:
-    """Train one model on prepared data; yields events. Bad settings raise ValueError before a run exists."""
+def train(
+    config: TrainConfig,
+    data: PreparedData,
+    should_stop: Callable[[], bool] = never,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Event]:
+    """Train one model on prepared data; yields events. Bad settings raise ValueError before a run exists. The
+    run's time (and its budget) is counted on `clock` from here, so building the model is part of it."""
+    started = clock()
     accelerator = make_accelerator(config)
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model_name = choose_model(config, data)
     family = family_for(model_name)
     budget_seconds = config.time_budget * 60 if config.epochs is None and config.time_budget else None
+    if budget_seconds and config.patience is None:  # the user gave the time: the budget, not patience, ends the run
+        config = dataclasses.replace(config, patience=0)
     config = with_family_defaults(config, family, len(data.train))
     bundle = family.build(data, model_name, config, generator, accelerator.device.type == "cuda")
     lr = config.lr or family.default_lr(bundle.info["parameters"])
@@ -118,7 +129,7 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
         "device": describe_device(accelerator),
         "precision": precision,
     }
-    loop = TrainingRun(config, data, bundle, accelerator, lr, precision, budget_seconds)
+    loop = TrainingRun(config, data, bundle, accelerator, lr, precision, Clock(clock, started), budget_seconds)
     main = accelerator.is_main_process
     run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if main else None
     if run_dir is not None:  # kept beside the weights, so the run can be evaluated later on the same rows
@@ -151,12 +162,23 @@ def train(config: TrainConfig, data: PreparedData, should_stop: Callable[[], boo
 
 @dataclass
 class BestEpoch:
-    """The epoch with the best validation score so far (the task's `monitor`: macro-F1, micro-F1 or RMSE), and a
-    CPU copy of its weights to restore at the end."""
+    """The epoch with the best validation score so far (the task's `monitor`: macro-F1, micro-F1 or RMSE), a
+    CPU copy of its weights to restore at the end, and its validation outputs (the final report reads them rather
+    than scoring the rows again)."""
 
     score: float
     epoch: float
     weights: dict[str, torch.Tensor]
+    logits: torch.Tensor
+    labels: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What a run's time is read from, and when the run began."""
+
+    now: Callable[[], float]
+    started: float
 
 
 class TrainingRun:
@@ -170,6 +192,7 @@ class TrainingRun:
         accelerator: Accelerator,
         lr: float,
         precision: str,
+        clock: Clock,
         budget_seconds: float | None = None,
     ):
         self.config, self.data, self.bundle, self.accelerator = config, data, bundle, accelerator
@@ -186,15 +209,28 @@ class TrainingRun:
         batches_per_process = math.ceil(len(bundle.train_loader) / accelerator.num_processes)
         self.steps_per_epoch = math.ceil(batches_per_process / config.grad_accumulation)
         self.total_steps = self.steps_per_epoch * config.epochs  # a time budget may shorten it after calibration
-        self.budget_seconds, self.timed_from, self.last_event = budget_seconds, 0.0, 0.0
+        self.clock, self.last_event, self.evaluations = clock, 0.0, 0
+        self.budget = self._budget(budget_seconds) if budget_seconds else None
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_factor)
         self.model, self.optimizer, self.train_loader, self.scheduler = accelerator.prepare(
             bundle.model, optimizer, bundle.train_loader, scheduler
         )
         self.eval_loader = shard_batches(bundle.eval_loader, accelerator)
-        self.step, self.status, self.started = 0, Status.RUNNING, time.monotonic()
+        self.step, self.status = 0, Status.RUNNING
         self.best: BestEpoch | None = None
         self.log_every = max(1, self.total_steps // STEP_EVENTS)
+
+    def _budget(self, seconds: float) -> Budget:
+        weights = sum(p.numel() * p.element_size() for p in self.bundle.model.parameters())
+        return Budget(
+            seconds=seconds,
+            clock=self.clock.now,
+            started=self.clock.started,
+            steps_per_epoch=self.steps_per_epoch,
+            max_steps=self.total_steps,
+            evaluation_steps=len(self.data.validation) * EVALUATION_ROW_COST / self.config.batch_size,
+            save_seconds=weights / SAVE_BYTES_PER_SECOND,
+        )
 
     def started_event(self, device: str) -> Started:
         run_dir, data = self.run_dir, self.data
@@ -215,7 +251,7 @@ class TrainingRun:
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return self.clock.now() - self.clock.started
 
     def lr_factor(self, scheduler_step: int) -> float:
         """Linear warmup, then linear decay to zero at the last step (transformers' linear schedule), reading the
@@ -226,25 +262,26 @@ class TrainingRun:
             return scheduler_step / warmup
         return max(0.0, (total - scheduler_step) / max(1, total - warmup))
 
-    def fit_into_budget(self) -> Planned:
-        """Shorten the run so that it ends within the budget, judged from the steps timed so far (the first step,
-        with its one-off costs, left out). Each epoch also evaluates: forward passes only, about a third of a
-        training step's cost per row."""
+    def replan(self) -> Planned | None:
+        """Fit the rest of the run into the budget from the costs measured so far; a Planned event the first time
+        and whenever the end moves by more than REPLANNED_CHANGE."""
         synchronize(self.accelerator.device)  # a GPU may still be working through the queued steps
-        seconds_per_step = (time.monotonic() - self.timed_from) / (self.step - 1)
-        evaluation = seconds_per_step * len(self.data.validation) / (3 * self.config.batch_size)
-        per_step = seconds_per_step + evaluation / self.steps_per_epoch
-        left = self.budget_seconds - self.elapsed - evaluation  # the last evaluation and the save
-        fitted = [min(self.total_steps, max(self.step + 1, self.step + int(left / per_step)))]
+        first = not self.budget.marks
+        fitted, seconds_per_step = self.budget.plan(self.step, self.evaluations, self.total_steps)
+        plan = [fitted]
         if self.accelerator.num_processes > 1:  # the processes' clocks differ; all follow the main one
-            broadcast_object_list(fitted, from_process=0)
-        self.total_steps = fitted[0]
+            broadcast_object_list(plan, from_process=0)
+        moved = abs(plan[0] - self.total_steps) > REPLANNED_CHANGE * self.total_steps
+        self.total_steps = plan[0]
         self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+        self.log_every = max(1, self.total_steps // STEP_EVENTS)
+        if not (first or moved):
+            return None
         return Planned(
             step=self.step,
             total_steps=self.total_steps,
             epochs=round(self.total_steps / self.steps_per_epoch, 2),
-            budget_seconds=self.budget_seconds,
+            budget_seconds=self.budget.seconds,
             seconds_per_step=round(seconds_per_step, 4),
         )
 
@@ -261,11 +298,11 @@ class TrainingRun:
                 samples += size
                 if self.accelerator.sync_gradients:
                     self.step += 1
-                    if self.step == 1:
+                    if self.budget and self.step == 1:
                         synchronize(self.accelerator.device)
-                        self.timed_from = time.monotonic()
-                    if self.budget_seconds and self.step == CALIBRATION_STEPS and self.step < self.total_steps:
-                        yield self.fit_into_budget()
+                        self.budget.start_timing()
+                    if self.budget and self.budget.is_due(self.step) and self.step < self.total_steps:
+                        yield from self._replanned()
                     if self.reports_step():
                         # reading the loss waits for the device; only here, so a GPU can run steps ahead
                         yield self.step_event(loss.item(), samples, epoch + (batch_index + 1) / len(self.train_loader))
@@ -277,7 +314,14 @@ class TrainingRun:
             stale = 0 if evaluated.is_best else stale + 1
             if (self.config.patience and stale >= self.config.patience) or self.step >= self.total_steps:
                 break
+            if self.budget and self.budget.is_due(self.step, epoch_end=True):  # the evaluation's cost is known now
+                yield from self._replanned()
         yield self.save_finished()
+
+    def _replanned(self) -> Iterator[Planned]:
+        planned = self.replan()
+        if planned is not None:
+            yield planned
 
     def reports_step(self) -> bool:
         """Whether this step yields a Step event: every `log_every` steps and the last, and on a GPU no more often
@@ -323,20 +367,25 @@ class TrainingRun:
         return predict_loader(self.model, self.eval_loader, self.accelerator, self.rules, self.autocast)
 
     def evaluate_epoch(self, epoch: float) -> Evaluated:
+        began = self.clock.now()
         loss, logits, labels = self.validation_outputs()
         scores = self.rules.epoch_scores(logits, labels)
         is_best = is_better(self.rules, scores[self.rules.monitor], self.best.score if self.best else None)
         if is_best:  # keep a CPU copy, so the best epoch can be restored when later ones overfit
             state = self.accelerator.unwrap_model(self.model).state_dict()
-            self.best = BestEpoch(
-                scores[self.rules.monitor], epoch, {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
-            )
+            weights = {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+            self.best = BestEpoch(scores[self.rules.monitor], epoch, weights, logits, labels)
+        self.evaluations += 1
+        if self.budget:
+            self.budget.evaluated(self.clock.now() - began)
         return Evaluated(step=self.step, epoch=epoch, loss=loss, scores=scores, is_best=is_best)
 
     def save_finished(self) -> Finished:
         if self.best is not None:
             self.accelerator.unwrap_model(self.model).load_state_dict(self.best.weights)
-        _, logits, labels = self.validation_outputs()
+            logits, labels = self.best.logits, self.best.labels
+        else:
+            _, logits, labels = self.validation_outputs()
         self.rules.fit_decision(logits, labels)  # e.g. the multi-label threshold, on the kept epoch's outputs
         metrics = self.rules.report(logits, labels)
         self._save(Status.FINISHED, metrics)

@@ -40,7 +40,8 @@ def progress_html(events: Sequence[Event], status: Status, queue_position: int =
     steps = [e for e in events if isinstance(e, Step)]
     if started is None:
         return _bar(0, "Preparing the data and the model…" if status == Status.RUNNING else f"Training {status}.")
-    total = (steps[-1].total_steps if steps else started.total_steps) or 1  # a time budget may shorten it
+    # a time budget sets the total once it has planned the run, and re-plans it as the run goes
+    total = next(e.total_steps for e in reversed(events) if isinstance(e, (Started, Planned, Step))) or 1
     done = steps[-1].step if steps else 0
     if isinstance(events[-1], Ended):
         return _final_bar(events[-1], done, total)
@@ -87,9 +88,10 @@ def loss_frame(events: Sequence[Event]) -> pd.DataFrame:
 
 
 def log_text(events: Sequence[Event], limit: int = 12) -> str:
-    """The run in a few lines: how it started and how long the time budget lets it run, always; then the latest
-    things that happened (steps are the progress bar's, not the log's)."""
-    head = [describe_event(e) for e in events if isinstance(e, (Started, Planned))]
+    """The run in a few lines: how it started and how long the time budget lets it run (its latest plan), always;
+    then the latest things that happened (steps are the progress bar's, not the log's)."""
+    plans = [e for e in events if isinstance(e, Planned)]
+    head = [describe_event(e) for e in events if isinstance(e, Started)] + [describe_event(e) for e in plans[-1:]]
     lines = [describe_event(e) for e in events if not isinstance(e, (Started, Planned, Step))]
     return "\n".join(head + lines[-(limit - len(head)) :])
 

@@ -1,0 +1,86 @@
+"""A run's time budget: how many optimiser steps fit in the minutes a user gave, re-planned as the measured costs
+come in, so that the whole run (building the model, training, the evaluations and the save) ends on time.
+
+The first plan is made after `CALIBRATION_STEPS` timed steps; the plan is then remade every `REPLAN_FRACTION` of
+the planned steps and after every evaluation, from the recent step time (the machine's load changes, and batches of
+grouped lengths differ in cost) and the measured evaluation time. `Budget` is plain arithmetic over a clock it is
+given, so tests can drive it with a fake one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+CALIBRATION_STEPS = 10  # optimiser steps timed before the first plan
+REPLAN_FRACTION = 0.05  # the plan is remade every 5% of the planned steps (and after each evaluation)
+EVALUATION_ROW_COST = 1 / 3  # before an evaluation is timed: a row scored costs a third of a row trained
+SAVE_BYTES_PER_SECOND = 150e6  # writing the weights at the end (measured ~0.4 s for the 90 MB MiniLM, with slack)
+
+
+@dataclass
+class Budget:
+    """The plan of a run with `seconds` to spend, counted on `clock` from `started` (when the run began)."""
+
+    seconds: float
+    clock: Callable[[], float]
+    started: float
+    steps_per_epoch: int
+    max_steps: int  # the epochs' upper bound: a budget shortens a run, never lengthens it past that
+    evaluation_steps: float  # before an evaluation is timed, it is guessed to cost this many training steps
+    save_seconds: float
+    timed_from: float | None = None  # the clock after the first step (whose one-off costs are left out)
+    evaluation_seconds: list[float] = field(default_factory=list)
+    marks: list[tuple[int, float]] = field(default_factory=list)  # (step, training seconds so far) at each plan
+    next_plan: int = CALIBRATION_STEPS
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def start_timing(self) -> None:
+        """Called once the first step is done (and, on a GPU, synchronised)."""
+        self.timed_from = self.clock()
+
+    def evaluated(self, seconds: float) -> None:
+        self.evaluation_seconds.append(seconds)
+
+    def is_due(self, step: int, epoch_end: bool = False) -> bool:
+        """Whether the plan is remade at this step: every REPLAN_FRACTION of the run, and at each epoch's end once
+        the first steps are timed (all processes agree: it depends on the step alone)."""
+        if self.timed_from is None or step < CALIBRATION_STEPS:
+            return False
+        return epoch_end or step >= self.next_plan
+
+    def seconds_per_step(self, step: int) -> float:
+        """Training seconds a step, over the recent half of the timed steps (evaluations left out)."""
+        training = self.clock() - self.timed_from - sum(self.evaluation_seconds)
+        self.marks.append((step, training))
+        since_step, since_seconds = next(((s, t) for s, t in self.marks if s >= step // 2), (1, 0.0))
+        if since_step >= step:
+            since_step, since_seconds = 1, 0.0
+        return max(training - since_seconds, 1e-9) / (step - since_step)
+
+    def evaluation_estimate(self, per_step: float) -> float:
+        if self.evaluation_seconds:
+            return max(self.evaluation_seconds[-len(self.evaluation_seconds) // 2 :])  # the recent slower half
+        return per_step * self.evaluation_steps
+
+    def plan(self, step: int, evaluations_done: int, planned: int) -> tuple[int, float]:
+        """The total steps that end the run within the budget, and the seconds a step it was planned at. Each epoch
+        that ends before the total, and the total itself, costs an evaluation; the save comes last."""
+        per_step = self.seconds_per_step(step)
+        evaluation = self.evaluation_estimate(per_step)
+        left = self.seconds - self.elapsed - self.save_seconds
+
+        def cost(total: int) -> float:
+            evaluations = max(0, math.ceil(total / self.steps_per_epoch) - evaluations_done)
+            return (total - step) * per_step + evaluations * evaluation
+
+        low, high = step, self.max_steps
+        while low < high:  # the largest total whose cost fits (cost grows with the total)
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if cost(middle) <= left else (low, middle - 1)
+        self.next_plan = step + max(1, math.ceil(REPLAN_FRACTION * max(low, planned)))
+        return low, per_step
