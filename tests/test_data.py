@@ -213,6 +213,15 @@ def test_split_holds_back_the_fraction_and_keeps_both_classes(text_csv):
     assert sorted(Counter(data.validation["label"]).values()) == [13, 14]  # both classes, about half each
 
 
+def test_the_automatic_validation_share_is_capped_on_large_data_and_a_given_one_is_kept(tmp_path):
+    from engine_helpers import write_sentiment_csv
+
+    path = write_sentiment_csv(tmp_path / "large.csv", rows=11_000, seed=0)
+
+    assert len(load_data(DataSpec(path=str(path))).validation) == 2000  # not 20%: 2,200
+    assert len(load_data(DataSpec(path=str(path), validation_fraction=0.2)).validation) == 2200
+
+
 def test_stratified_split_keeps_every_class_in_both_splits(tmp_path):
     path = write_text(tmp_path / "skewed.csv", labelled_rows({"common": 60, "uncommon": 8, "rare": 2}))
 

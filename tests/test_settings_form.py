@@ -90,4 +90,4 @@ def test_the_api_lists_every_setting_by_its_field_name_with_its_default():
 
     assert list(parameters)[:2] == ["state", "visitor"]
     assert parameters["epochs"].default is None and parameters["seed"].default == 42
-    assert parameters["validation_fraction"].default == 0.2
+    assert parameters["validation_fraction"].default is None  # auto: 20%, at most 2,000 rows

@@ -100,8 +100,10 @@ class DataSpec:
         default=None,
     )
     feature_columns: tuple[str, ...] | None = _help("numeric feature columns, comma-separated (detected)", default=None)
-    validation_fraction: float = _help(
-        "share of rows held back for validation when no evaluation file is given", label="Validation share", default=0.2
+    validation_fraction: float | None = _help(
+        "share of rows held back for validation when no evaluation file is given (default: 0.2, at most 2,000 rows)",
+        label="Validation share",
+        default=None,
     )
 
     def __post_init__(self) -> None:
@@ -113,7 +115,7 @@ class DataSpec:
         self.task = str(self.task).strip().lower() if self.task else None
         if self.label_separator is not None and not self.label_separator.strip():
             self.label_separator = None
-        if not 0.0 < self.validation_fraction < 0.9:
+        if self.validation_fraction is not None and not 0.0 < self.validation_fraction < 0.9:
             raise ValueError("validation_fraction must be between 0 and 0.9 (for example 0.2).")
 
 

@@ -31,7 +31,7 @@ from .labels import (
     is_number,
     propose_task,
 )
-from .splits import split
+from .splits import split, validation_fraction
 from .tables import read_table
 
 BATCH_ROWS = 10_000  # rows per batched filter/map call
@@ -151,7 +151,8 @@ def load_data(spec: DataSpec, seed: int = 42) -> PreparedData:
     if spec.eval_path:
         validation = _read_eval(spec.eval_path, columns, label_format, labels, notes)
     else:
-        train, validation = split(train, label_format.task, spec.validation_fraction, seed)
+        fraction = validation_fraction(len(train), spec.validation_fraction)
+        train, validation = split(train, label_format.task, fraction, seed)
     scale = TargetScale.fit(values_of(train, "label")) if label_format.task == Task.REGRESSION else None
     notes += _few_validation_rows(validation, labels, label_format.task)
     return PreparedData(train, validation, labels, columns, name, label_format, notes, reason, scale)

@@ -14,6 +14,17 @@ from .columns import values_of
 from .labels import Task
 
 TARGET_BINS = 5  # regression splits keep each fifth of the target range on both sides
+AUTO_VALIDATION_FRACTION = 0.2
+# Beyond this many rows a validation score barely steadies (its standard error is under a point) while every
+# evaluation costs as much as ~40 more training steps of BERT: measured in docs/benchmarks.md, "Validation rows".
+MAX_AUTO_VALIDATION_ROWS = 2000
+
+
+def validation_fraction(rows: int, given: float | None) -> float:
+    """The share of `rows` to hold back: the one given, else 20% of them but at most MAX_AUTO_VALIDATION_ROWS."""
+    if given is not None:
+        return given
+    return min(AUTO_VALIDATION_FRACTION, MAX_AUTO_VALIDATION_ROWS / max(rows, 1))
 
 
 def split(data: datasets.Dataset, task: Task, fraction: float, seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
