@@ -2,8 +2,9 @@
 Space, runs and the Hugging Face cache in persistent storage where there is one, and ZeroGPU's `spaces.GPU`
 wrapped around the training only where the `spaces` package exists."""
 
+import json
 import sys
-import types
+import time
 from pathlib import Path
 
 import pytest
@@ -132,24 +133,72 @@ def test_without_spaces_the_training_runs_unwrapped(monkeypatch, digits_csv, tmp
     assert train_one_job(manager, digits_csv, tmp_path).status == "finished"
 
 
-def test_with_spaces_the_training_is_the_gpu_function(monkeypatch, digits_csv, tmp_path):
+class VisitorRequest:
+    headers = {"x-ip-token": "visitor-token"}
+
+
+def submit_as_visitor(manager, *args):
+    """Submit as the app's /train handler does: in the context of the visitor's Gradio request."""
+    from gradio.context import LocalContext
+
+    token = LocalContext.request.set(VisitorRequest())
+    try:
+        return manager.submit("someone", *args)
+    finally:
+        LocalContext.request.reset(token)
+
+
+def test_on_zerogpu_the_training_runs_forked_streams_back_and_uses_the_visitors_quota(
+    monkeypatch, digits_csv, tmp_path
+):
+    import fake_zerogpu
+
     from workbench import jobs
+    from workbench.config import DataSpec, TrainConfig
+    from workbench.events import Finished, Step
 
-    calls = []
+    monkeypatch.setitem(sys.modules, "spaces", fake_zerogpu)
+    monkeypatch.setenv("WORKBENCH_GPU_SECONDS", "120")
+    config = TrainConfig(model="mlp", time_budget=1, output=str(tmp_path / "runs"))
 
-    def gpu(duration=None):
-        def decorate(function):
-            def on_gpu(*args, **kwargs):
-                calls.append(duration)
-                yield from function(*args, **kwargs)
+    job = submit_as_visitor(jobs.JobManager(), DataSpec(path=str(digits_csv)), config)
 
-            return on_gpu
+    assert job.done.wait(120) and job.status == "finished", job.error
+    assert any(isinstance(e, Step) for e in job.events) and isinstance(job.events[-1], Finished)
+    # the lease covers the budget and the start; the quota is the visitor's, read in the submitting context
+    assert fake_zerogpu.calls[-1] == {"duration": 90, "ip_token": "visitor-token"}
 
-        return decorate
 
-    monkeypatch.setitem(sys.modules, "spaces", types.SimpleNamespace(GPU=gpu))
-    monkeypatch.setenv("WORKBENCH_GPU_SECONDS", "90")
-    manager = jobs.JobManager()
-    job = train_one_job(manager, digits_csv, tmp_path)
-    assert job.status == "finished", job.error
-    assert calls == [90]  # the whole training (data and model) ran inside the GPU function, once
+def test_on_zerogpu_a_budget_longer_than_the_lease_is_shortened_to_fit_it(monkeypatch):
+    from workbench import jobs
+    from workbench.config import TrainConfig
+
+    monkeypatch.setenv("WORKBENCH_GPU_SECONDS", "90")  # 30 s of it to start
+
+    assert jobs.within_lease(TrainConfig(time_budget=60)).time_budget == 1.0
+    assert jobs.within_lease(TrainConfig(time_budget=0)).time_budget == 1.0  # "no limit" cannot outlast a lease
+    assert jobs.within_lease(TrainConfig(time_budget=0.5)).time_budget == 0.5
+    assert jobs.within_lease(TrainConfig(epochs=3)).time_budget == 5.0  # given epochs: no budget applies
+
+
+def test_on_zerogpu_stop_reaches_the_forked_training_within_seconds(monkeypatch, digits_csv, tmp_path):
+    import fake_zerogpu
+
+    from workbench import jobs
+    from workbench.config import DataSpec, TrainConfig
+    from workbench.events import Step
+
+    monkeypatch.setitem(sys.modules, "spaces", fake_zerogpu)
+    config = TrainConfig(model="mlp", epochs=2000, patience=0, output=str(tmp_path / "runs"))
+    job = submit_as_visitor(jobs.JobManager(), DataSpec(path=str(digits_csv)), config)
+    deadline = time.monotonic() + 120
+    while not any(isinstance(e, Step) for e in job.events) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    job.stop()
+    asked = time.monotonic()
+
+    assert job.done.wait(60) and job.status == "stopped", job.error
+    assert time.monotonic() - asked < 10
+    record = json.loads((Path(job.run_dir) / "run.json").read_text())
+    assert record["status"] == "stopped" and 0 < record["steps"] < job.events[0].total_steps
