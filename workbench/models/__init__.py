@@ -1,5 +1,6 @@
-"""Model families of the workbench, in one table: the from-scratch MLP (`mlp.py`) and BERT-family classifiers
-(`bert.py`). Each implements `ModelFamily` (`base.py`); adding a family means its module and a row here."""
+"""Model families of the workbench, in one table: the from-scratch MLP (`mlp.py`), the sentence encoder with a
+head (`encoder.py`, SetFit's way) and BERT-family classifiers (`bert.py`). Each implements `ModelFamily` (`base.py`);
+adding a family means its module and a row here. `choose_model` is what "auto" trains, `route_reason` says why."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ import dataclasses
 import math
 from typing import Any
 
-from ..config import AUTO, BUNDLED_BERT, MLP, TrainConfig
+from ..config import AUTO, BUNDLED_BERT, MLP, SETFIT, TrainConfig
+from ..labels import Task
 from .base import FamilyDefaults, ModelBundle, ModelFamily, Scorer, parameter_count
 from .bert import BertFamily
+from .encoder import EncoderFamily
 from .mlp import MLPFamily
 
-# Asked in order: the MLP owns the name "mlp"; BERT owns every other name (the bundled model, a Hub id, a folder).
-FAMILIES: tuple[ModelFamily, ...] = (MLPFamily(), BertFamily())
+# Asked in order: the MLP owns the name "mlp", the encoder family "setfit"; BERT owns every other name (the bundled
+# model, a Hub id, a folder).
+FAMILIES: tuple[ModelFamily, ...] = (MLPFamily(), EncoderFamily(), BertFamily())
+
+# Auto's rule between the sentence encoder and fine-tuning BERT, from benchmarks/encoder_routes.py (docs/encoders.md):
+# up to this many training rows per class (or per label), a head on the frozen encoder scored higher
+ENCODER_ROWS_PER_CLASS = 200
+# the share of the time budget that embedding every training row may take before fine-tuning is the cheaper route
+EMBEDDING_BUDGET_SHARE = 0.8
 
 
 def family_for(model_name: str) -> ModelFamily:
@@ -29,11 +39,54 @@ def family_of_kind(kind: str) -> ModelFamily:
     raise ValueError(f"This run was trained with a model family this workbench does not know ('{kind}').")
 
 
+def rows_per_class(data: Any) -> float:
+    """The training rows per class (single-label) or the labelled rows per label (multi-label)."""
+    if data.task == Task.MULTI_LABEL:
+        return sum(sum(row) for row in data.train["label"]) / max(1, len(data.labels))
+    return len(data.train) / max(1, len(data.labels))
+
+
+def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
+    """What auto trains, and why, in a sentence the Train tab shows."""
+    if not data.has_text:
+        return MLP, "the MLP, as the data has numeric columns and no text"
+    if data.task == Task.REGRESSION:
+        return BUNDLED_BERT, "BERT fine-tuning, as the encoder route was measured on classes, not on numbers"
+    from .. import encoders
+    from .encoder import EMBED_SECONDS
+
+    per_class, name = rows_per_class(data), encoders.default_encoder()
+    embedding = len(data.train) * 1.25 * EMBED_SECONDS.get(name, 0.1)  # the validation rows are a quarter more
+    budget = config.time_budget * 60 if config.time_budget else None
+    if per_class > ENCODER_ROWS_PER_CLASS:
+        return BUNDLED_BERT, (
+            f"BERT fine-tuning, as there are {per_class:.0f} training rows per class, more than the "
+            f"{ENCODER_ROWS_PER_CLASS} up to which the sentence encoder scored higher (docs/encoders.md)"
+        )
+    if budget is not None and embedding > EMBEDDING_BUDGET_SHARE * budget:
+        return BUNDLED_BERT, (
+            f"BERT fine-tuning, as embedding {len(data.train)} rows with {name} would take about {embedding:.0f} s, "
+            f"most of the {budget:.0f} s budget"
+        )
+    return SETFIT, (
+        f"the sentence encoder {name} with a trained head, as there are {per_class:.0f} training rows per class, "
+        f"at most {ENCODER_ROWS_PER_CLASS}, where it scored higher than fine-tuning (docs/encoders.md)"
+    )
+
+
 def choose_model(config: TrainConfig, data: Any) -> str:
-    """What "auto" trains: the bundled BERT for data with a text column, the MLP for numbers alone."""
+    """What "auto" trains: the MLP for numbers alone; for text, the sentence encoder on few labelled rows per
+    class, BERT fine-tuning on more (`_route` has the rule)."""
     if config.model.lower() != AUTO:
         return config.model
-    return BUNDLED_BERT if data.has_text else MLP
+    return _route(config, data)[0]
+
+
+def route_reason(config: TrainConfig, data: Any) -> str:
+    """Why auto trains what it trains, as one sentence (empty when a model was chosen by name)."""
+    if config.model.lower() != AUTO:
+        return ""
+    return f"Auto chose {_route(config, data)[1]}."
 
 
 def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: int) -> TrainConfig:
@@ -59,5 +112,7 @@ __all__ = [
     "family_for",
     "family_of_kind",
     "parameter_count",
+    "route_reason",
+    "rows_per_class",
     "with_family_defaults",
 ]

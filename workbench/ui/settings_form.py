@@ -11,7 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import MAIN, DataSpec, TrainConfig, as_names, form_fields
+from ..config import AUTO, MAIN, DataSpec, TrainConfig, as_names, form_fields
+from ..encoders import installed_encoder_names
 
 FORM_RECORDS = (TrainConfig, DataSpec)
 
@@ -24,6 +25,11 @@ def _component(field: dataclasses.Field, model_choices: list[str]) -> gr.compone
     label, hint, kind = field.metadata["label"], field.metadata["help"], str(field.type)
     if field.name == "model":
         return gr.Dropdown(model_choices, value=field.default, allow_custom_value=True, label=label, info=hint)
+    if field.name == "encoder":  # the offline encoders to pick, or any sentence-transformers folder or Hub id
+        names = [AUTO, *installed_encoder_names()]
+        return gr.Dropdown(names, value=AUTO, allow_custom_value=True, label=label, info=hint)
+    if field.metadata.get("options"):  # one name among a few (or auto): a button for each
+        return gr.Radio([AUTO, *field.metadata["options"]], value=AUTO, label=label, info=hint)
     if kind.startswith("bool"):
         return gr.Checkbox(value=field.default, label=label, info=hint)
     if field.metadata.get("choices"):  # several names among a few: a box to tick for each

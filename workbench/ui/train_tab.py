@@ -9,18 +9,18 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import AUTO, BUNDLED_BERT, MLP, DataSpec, TrainConfig
+from ..config import AUTO, BUNDLED_BERT, MLP, SETFIT, DataSpec, TrainConfig
 from ..data import PreparedData, load_data
 from ..devices import device_summary
 from ..events import Evaluated, Step, event_to_dict
 from ..jobs import Job
 from ..labels import Task
-from ..models import FAMILIES, choose_model, family_for
+from ..models import FAMILIES, choose_model, family_for, route_reason
 from . import render
 from .common import Context, data_choice, data_spec, user_errors
 from .settings_form import create_settings_form, read_settings, with_settings_parameters
 
-MODEL_CHOICES = [AUTO, BUNDLED_BERT, "bert-base-uncased", MLP]
+MODEL_CHOICES = [AUTO, SETFIT, BUNDLED_BERT, "bert-base-uncased", MLP]
 TASK_HEADS = {
     Task.SINGLE_LABEL: "one output per class, softmax",
     Task.MULTI_LABEL: "one output per label, each a sigmoid against its threshold, chosen on the validation rows",
@@ -48,7 +48,7 @@ def describe_model(model: str, state: dict[str, Any] | None) -> str:
     panel = render.model_panel(family_for(chosen).describe(chosen, data))
     if data is None:
         return not_ready + panel
-    picked = f"Auto picks **{chosen}** for this data. " if model.lower() == AUTO else ""
+    picked = f"{route_reason(TrainConfig(model=model), data)} " if model.lower() == AUTO else ""  # which and why
     return f"{picked}Task: **{data.task.value}** ({TASK_HEADS[data.task]}).\n\n{panel}"
 
 

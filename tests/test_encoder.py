@@ -1,0 +1,192 @@
+"""The sentence-encoder family ("setfit"): a tiny sentence-transformers model built here trains in both modes through
+the real engine, saves a run folder the Predictor loads, caches embeddings, and explains; auto's rule picks the
+encoder on few rows per class and fine-tuning on many; the offline encoders are listed and the split mpnet zip
+unpacks once; one run uses the real bundled MiniLM."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+from engine_helpers import VOCAB, of_kind, run_to_end, write_sentiment_csv
+
+from workbench import encoders
+from workbench.config import DataSpec, TrainConfig
+from workbench.data import load_data
+from workbench.events import Finished
+from workbench.models import choose_model, family_for, route_reason
+from workbench.models import embeddings as embedding_cache
+from workbench.predict import Predictor
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder_dir(tmp_path_factory) -> Path:
+    """A 1-layer, 32-wide random BERT with mean pooling and normalisation, saved as a sentence-transformers folder."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as st_modules
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-encoder")
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    BertModel(config).save_pretrained(folder / "bert")
+    BertTokenizerFast(vocab=str(vocab_file)).save_pretrained(folder / "bert")
+    transformer = st_modules.Transformer(str(folder / "bert"), max_seq_length=32)
+    modules = [transformer, st_modules.Pooling(32, pooling_mode="mean"), st_modules.Normalize()]
+    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.fixture(scope="module")
+def sentiment_data(tmp_path_factory):
+    path = write_sentiment_csv(tmp_path_factory.mktemp("encoder-data") / "reviews.csv", rows=80, seed=3)
+    return load_data(DataSpec(path=str(path)), seed=0)
+
+
+def train_encoder(data, encoder: Path | str, output: Path, **settings):
+    config = TrainConfig(model="setfit", encoder=str(encoder), output=str(output), seed=0, **settings)
+    events = run_to_end(config, data)
+    assert isinstance(events[-1], Finished), events[-1]
+    return events, Path(events[0].run_dir)
+
+
+def test_frozen_head_learns_and_the_run_folder_predicts_and_explains(tiny_encoder_dir, sentiment_data, tmp_path):
+    events, run_dir = train_encoder(sentiment_data, tiny_encoder_dir, tmp_path, epochs=40, lr=0.05, patience=0)
+
+    assert events[-1].metrics["accuracy"] >= 0.8  # random features, but the sentiment words still separate
+    settings = json.loads((run_dir / "encoder.json").read_text())
+    assert settings["mode"] == "frozen" and settings["stored"]  # a folder may move: its weights go into the run
+    assert (run_dir / "encoder" / "model.safetensors").is_file() and (run_dir / "model.safetensors").is_file()
+    assert not list(run_dir.rglob("*.bin")) and not list(run_dir.rglob("*.pkl"))
+    predictor = Predictor.load(run_dir)
+    validation = sentiment_data.validation
+    answers = predictor.predict(list(validation["text"]))
+    right = sum(a.label == sentiment_data.labels.names[y] for a, y in zip(answers, validation["label"]))
+    assert right / len(answers) == pytest.approx(events[-1].metrics["accuracy"])  # the folder answers as trained
+    words, _ = predictor.scorer.explainer().attribute(
+        "a great film", None, [], lambda logits: logits.softmax(-1)[:, 1], "integrated-gradients"
+    )
+    assert [w.end for w in words] == [1, 7, 12]  # each word of the text scored
+
+
+def test_contrastive_mode_fine_tunes_the_encoder_and_saves_it(tiny_encoder_dir, sentiment_data, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    events, run_dir = train_encoder(
+        sentiment_data,
+        tiny_encoder_dir,
+        tmp_path,
+        setfit_mode="contrastive",
+        time_budget=0.05,
+        epochs=20,
+        lr=0.05,
+        patience=0,
+    )
+
+    model = json.loads((run_dir / "run.json").read_text())["model"]
+    assert model["mode"] == "contrastive" and model["contrastive"]["steps"] >= 1
+    before = SentenceTransformer(str(tiny_encoder_dir), device="cpu").state_dict()
+    after = SentenceTransformer(str(run_dir / "encoder"), device="cpu").state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # the encoder itself was trained
+    assert events[-1].metrics["accuracy"] >= 0.8
+    assert Predictor.load(run_dir).predict("loved this wonderful charming story").label in ("positive", "negative")
+
+
+def test_contrastive_pairs_follow_setfit_oversampling():
+    from workbench.models.contrastive import sample_pairs
+
+    pairs = sample_pairs([0, 0, 0, 1, 1, 2], seed=0)
+    similar = [p for p in pairs if p[2] == 1.0]
+    assert len(similar) == len(pairs) // 2  # as many similar as dissimilar pairs
+    assert len(pairs) == 2 * 11  # 11 dissimilar pairs (3*2 + 3*1 + 2*1), the larger kind; similar repeated to 11
+    with pytest.raises(ValueError, match="two different labels"):
+        sample_pairs([1, 1, 1], seed=0)
+
+
+def test_embeddings_are_cached_per_text_for_an_offline_encoder(tiny_encoder_dir):
+    encoder = embedding_cache.load_encoder(str(tiny_encoder_dir))
+    calls = []
+    original = encoder.encode
+    encoder.encode = lambda texts, **kw: calls.append(list(texts)) or original(texts, **kw)
+
+    first = embedding_cache.embed(encoder, ["great film", "dull film"], "test-key")
+    again = embedding_cache.embed(encoder, ["dull film", "great film", "a new one"], "test-key")
+
+    assert calls == [["great film", "dull film"], ["a new one"]]  # only the unseen text is embedded again
+    assert torch.allclose(again[0], first[1]) and torch.allclose(again[1], first[0])
+    embedding_cache.embed(encoder, ["great film"], None)
+    assert calls[-1] == ["great film"]  # no key (a fine-tuned encoder): never taken from the cache
+
+
+def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(tmp_path):
+    small = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "small.csv", rows=60, seed=1))), seed=0)
+    large = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "large.csv", rows=1200, seed=1))), seed=0)
+    auto = TrainConfig(time_budget=5)
+
+    assert choose_model(auto, small) == "setfit" and "rows per class" in route_reason(auto, small)
+    assert choose_model(auto, large) == "bundled-minilm" and "BERT fine-tuning" in route_reason(auto, large)
+    assert (
+        choose_model(TrainConfig(model="setfit"), large) == "setfit" and route_reason(TrainConfig("mlp"), small) == ""
+    )
+    assert family_for("setfit").kind == "setfit" and family_for("SetFit ").kind == "setfit"
+
+
+def test_settings_and_encoders_fail_in_one_sentence(tmp_path):
+    with pytest.raises(ValueError, match="setfit_mode must be frozen or contrastive"):
+        TrainConfig(model="setfit", setfit_mode="full")
+    assert TrainConfig(setfit_mode="auto", encoder="auto").setfit_mode is None
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ValueError, match="is a file"):
+        encoders.encoder_path(str(tmp_path / "notes.txt"))
+    with pytest.raises(ValueError, match="Could not load the sentence encoder"):
+        embedding_cache.load_encoder(str(tmp_path))
+
+
+def test_the_split_zip_unpacks_once_into_a_folder(tmp_path):
+    whole = tmp_path / "model.zip"
+    with zipfile.ZipFile(whole, "w") as archive:
+        archive.writestr("all-mpnet-base-v2/modules.json", "[]")
+        archive.writestr("all-mpnet-base-v2/model.safetensors", b"\x00" * 5000)
+        archive.writestr("all-mpnet-base-v2/desktop.ini", "junk")
+        archive.writestr("all-mpnet-base-v2/1_Pooling/config.json", "{}")
+    blob = whole.read_bytes()
+    parts = []
+    for i, start in enumerate(range(0, len(blob), 1500)):
+        parts.append(tmp_path / f"part.{i}")
+        parts[-1].write_bytes(blob[start : start + 1500])
+
+    target = encoders.unpack_mpnet(parts, tmp_path / "cache" / "mpnet")
+
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()) == [
+        "1_Pooling/config.json",
+        "model.safetensors",
+        "modules.json",
+    ]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["mpnet"]  # no scratch folder left behind
+    parts[0].unlink()  # a second call finds the folder and reads no part
+    assert encoders.unpack_mpnet(parts, target) == target
+
+
+def test_offline_encoders_list_the_bundled_minilm():
+    listed = {e.name: e for e in encoders.offline_encoders()}
+    assert encoders.MINILM in listed and (listed[encoders.MINILM].path / "modules.json").is_file()
+    assert encoders.default_encoder() == next(iter(listed))  # the strongest installed comes first
+
+
+def test_the_real_bundled_minilm_learns_sentiment_frozen(sentiment_data, tmp_path):
+    events, run_dir = train_encoder(sentiment_data, "bundled-minilm", tmp_path, epochs=30, patience=0)
+
+    assert of_kind(events, Finished)[0].metrics["accuracy"] >= 0.9
+    assert not json.loads((run_dir / "encoder.json").read_text())["stored"]  # a reference to the installed package
+    assert not (run_dir / "encoder").exists()
+    assert Predictor.load(run_dir).predict("what a dull, boring waste").label == "negative"

@@ -1,0 +1,110 @@
+"""SetFit's contrastive fine-tuning of a sentence encoder, in one small loop: pairs of training texts labelled
+similar (same class; for multi-label, the share of labels they have in common) or not, sampled as SetFit's default
+"oversampling" does (as many similar as dissimilar pairs, each kind drawn until the larger kind is covered once),
+and the encoder trained so that the cosine of the two embeddings meets that target (CosineSimilarityLoss, mean
+squared error). On a CPU that is slow, so the number of steps is fitted to a time limit after a few steps are timed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+PAIR_BATCH = 16  # SetFit's default batch of pairs
+BODY_LR = 2e-5  # SetFit's default learning rate for the encoder
+TIMED_STEPS = 3  # steps timed before the rest are fitted into the time limit
+MAX_PAIRS = 50_000  # enough for a few thousand rows; the time limit usually ends the run much sooner
+
+
+@dataclass(frozen=True)
+class ContrastiveResult:
+    pairs: int
+    steps: int
+    seconds: float
+
+
+def similarity(a: Any, b: Any) -> float:
+    """How alike two rows' labels are: 1 for the same class, 0 for different ones; for multi-label rows (0/1 per
+    label), the share of their labels they have in common (Jaccard), 1 for two rows with no label."""
+    if isinstance(a, int | float):
+        return float(a == b)
+    both = sum(1 for x, y in zip(a, b) if x and y)
+    either = sum(1 for x, y in zip(a, b) if x or y)
+    return both / either if either else 1.0
+
+
+def sample_pairs(labels: Sequence[Any], seed: int, max_pairs: int = MAX_PAIRS) -> list[tuple[int, int, float]]:
+    """SetFit's "oversampling": every similar and dissimilar pair (rows with themselves included as similar, as
+    SetFit's combinations with replacement do), the smaller kind repeated until both are as many as the larger."""
+    keys = [tuple(x) if isinstance(x, list | tuple) else x for x in labels]
+    similar, dissimilar = [], []
+    for i, j in itertools.combinations_with_replacement(range(len(keys)), 2):
+        target = similarity(keys[i], keys[j])
+        (similar if target >= 0.5 else dissimilar).append((i, j, target))
+    rng = random.Random(seed)
+    rng.shuffle(similar)
+    rng.shuffle(dissimilar)
+    if not similar or not dissimilar:
+        raise ValueError("Contrastive fine-tuning needs at least two different labels among the training rows.")
+    each = min(max(len(similar), len(dissimilar)), max_pairs // 2)
+    pairs = [similar[k % len(similar)] for k in range(each)] + [dissimilar[k % len(dissimilar)] for k in range(each)]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def fine_tune(
+    encoder: Any,
+    texts: Sequence[str],
+    labels: Sequence[Any],
+    seconds: float | None,
+    seed: int,
+    epochs: int = 1,
+) -> ContrastiveResult:
+    """Train the encoder on sampled pairs for `epochs` passes (SetFit's default: 1), or fewer steps when the
+    `seconds` given would run out first; the encoder is left in eval mode."""
+    pairs = sample_pairs(labels, seed)
+    batches = [pairs[i : i + PAIR_BATCH] for i in range(0, len(pairs), PAIR_BATCH)] * epochs
+    optimizer = torch.optim.AdamW(encoder.parameters(), lr=BODY_LR)
+    warmup = math.ceil(0.1 * len(batches))  # SetFit's warmup proportion
+    started, total = time.monotonic(), len(batches)
+    encoder.train()
+    step = 0
+    for step, batch in enumerate(batches, start=1):
+        if step > total:
+            break
+        factor = step / warmup if step <= warmup else max(0.0, (total - step) / max(1, total - warmup))
+        for group in optimizer.param_groups:
+            group["lr"] = BODY_LR * factor
+        loss = pair_loss(encoder, texts, batch)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if seconds is not None and step == TIMED_STEPS:
+            per_step = (time.monotonic() - started) / step
+            total = min(total, max(step, int(seconds / per_step)))  # the schedule decays to zero at the new end
+            warmup = min(warmup, max(1, total // 10))
+    encoder.eval()
+    return ContrastiveResult(pairs=len(pairs), steps=min(step, total), seconds=round(time.monotonic() - started, 2))
+
+
+def pair_loss(encoder: Any, texts: Sequence[str], batch: list[tuple[int, int, float]]) -> torch.Tensor:
+    """CosineSimilarityLoss: the squared gap between each pair's cosine and its target."""
+    left = embed_with_grad(encoder, [texts[i] for i, _, _ in batch])
+    right = embed_with_grad(encoder, [texts[j] for _, j, _ in batch])
+    targets = torch.tensor([t for _, _, t in batch], device=left.device)
+    return F.mse_loss(F.cosine_similarity(left, right), targets)
+
+
+def embed_with_grad(encoder: Any, texts: list[str]) -> torch.Tensor:
+    features = encoder.preprocess(texts)  # token tensors, and a "modality" tag the encoder reads as it is
+    device = next(encoder.parameters()).device
+    moved = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
+    return encoder(moved)["sentence_embedding"]

@@ -1,0 +1,242 @@
+"""The sentence-encoder family ("setfit"): a sentence-transformers encoder (the bundled MiniLM, all-mpnet-base-v2
+when its packages are installed, any sentence-transformers folder or Hub id) and a linear head over its embeddings.
+Two modes: `frozen` embeds every text once (cached for the process, so a second run on the same texts starts at
+once) and trains only the head, in seconds; `contrastive` first fine-tunes the encoder as SetFit does
+(`contrastive.py`), then embeds and trains the head alike. The generic loop (train.py) trains the head on the
+cached embeddings, so early stopping, the tasks' losses, events and the time budget are the same as for BERT.
+
+A run folder holds the head (`model.safetensors`), `encoder.json`, and either a reference to an offline encoder
+(frozen mode on the bundled MiniLM or the installed mpnet) or the encoder itself in `encoder/` (safetensors).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch.utils.data import DataLoader
+
+from .. import encoders
+from ..config import AUTO, SETFIT
+from ..data import ModelInputs, list_names
+from ..runs import atomic_write_json, atomic_write_with
+from . import contrastive
+from .base import FamilyDefaults, ModelBundle, OnnxModule
+from .embeddings import load_encoder, pair_features
+
+FROZEN, CONTRASTIVE = "frozen", "contrastive"
+MODES = (FROZEN, CONTRASTIVE)
+CONTRASTIVE_SHARE = 0.6  # of the time budget, for fine-tuning the encoder; embedding and the head take the rest
+ENCODER_FOLDER, SETTINGS_FILE = "encoder", "encoder.json"
+OWNED_NAMES = {SETFIT, "encoder", "sentence-encoder"}
+# measured on the 2-core CPU (benchmarks/encoder_routes.py): seconds to embed one drug review (about 90 words)
+EMBED_SECONDS = {encoders.MINILM: 0.02, encoders.MPNET: 0.1}
+
+
+class Head(nn.Module):
+    """A linear layer over the (frozen) embeddings: logistic regression for classes, a line for a number."""
+
+    def __init__(self, n_in: int, n_outputs: int):
+        super().__init__()
+        self.output = nn.Linear(n_in, n_outputs)
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return self.output(embeddings)
+
+
+def mode_for(config: Any) -> str:
+    mode = (getattr(config, "setfit_mode", None) or FROZEN).lower()
+    if mode not in MODES:
+        raise ValueError(f"setfit_mode must be {' or '.join(MODES)} (got '{mode}').")
+    return mode
+
+
+def _loader(embeddings: torch.Tensor, labels: list, batch_size: int, generator: torch.Generator | None) -> DataLoader:
+    targets = torch.tensor(labels)
+
+    def collate(indices: list[int]) -> dict[str, torch.Tensor]:
+        index = torch.tensor(indices)
+        return {"embeddings": embeddings[index], "labels": targets[index]}
+
+    return DataLoader(
+        range(len(labels)),
+        batch_size=batch_size,
+        shuffle=generator is not None,
+        collate_fn=collate,
+        generator=generator,
+    )
+
+
+def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
+    """Load the encoder, fine-tune it first in contrastive mode, embed the rows once and make the head."""
+    if not data.has_text:
+        raise ValueError(
+            f"The sentence encoder needs a text column, but this data has only numeric features "
+            f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it."
+        )
+    mode, name = mode_for(config), encoders.canonical_name(getattr(config, "encoder", None))
+    encoder = load_encoder(name)
+    train, validation = data.train.to_dict(), data.validation.to_dict()
+    info: dict[str, Any] = {"encoder": name, "mode": mode}
+    if mode == CONTRASTIVE:
+        if data.task.value == "regression":
+            raise ValueError("Contrastive fine-tuning needs classes; for a number to predict, use setfit_mode frozen.")
+        budget = config.time_budget * 60 * CONTRASTIVE_SHARE if config.time_budget else None
+        texts = (
+            train["text"]
+            if "text_pair" not in train
+            else [f"{a} {b}" for a, b in zip(train["text"], train["text_pair"])]
+        )
+        result = contrastive.fine_tune(encoder, texts, train["label"], budget, config.seed)
+        info["contrastive"] = {"pairs": result.pairs, "steps": result.steps, "seconds": result.seconds}
+    cache_key = name if mode == FROZEN and name in encoders.PARAMETERS else None  # an offline encoder never changes
+    x_train = pair_features(encoder, train, cache_key)
+    x_validation = pair_features(encoder, validation, cache_key)
+    head = Head(x_train.shape[1], data.n_outputs)
+    saved = {"mode": mode, "encoder": name, "pairs": "text_pair" in train, "inputs": x_train.shape[1]}
+
+    def save(trained: nn.Module, folder: Path) -> None:
+        save_run(trained, encoder, saved, folder)
+
+    return ModelBundle(
+        model=head,
+        train_loader=_loader(x_train, train["label"], config.batch_size, generator),
+        eval_loader=_loader(x_validation, validation["label"], 256, None),
+        save=save,
+        name=SETFIT,
+        info={**info, "parameters": sum(p.numel() for p in head.parameters()), "inputs": x_train.shape[1]},
+    )
+
+
+def stores_encoder(settings: dict[str, Any]) -> bool:
+    """Whether the run folder keeps the encoder's weights: always once fine-tuned, and for any encoder that is not
+    one of the offline ones (a folder may move, a Hub model change), so the run stays self-describing."""
+    return settings["mode"] == CONTRASTIVE or settings["encoder"] not in (encoders.MINILM, encoders.MPNET)
+
+
+def save_run(head: nn.Module, encoder: Any, settings: dict[str, Any], folder: Path) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
+    record = {**settings, "outputs": head.output.out_features, "stored": stores_encoder(settings)}
+    if record["stored"] and not (folder / ENCODER_FOLDER / "modules.json").is_file():
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".saving-") as scratch:
+            encoder.save(str(Path(scratch) / ENCODER_FOLDER), safe_serialization=True)
+            shutil.rmtree(folder / ENCODER_FOLDER, ignore_errors=True)
+            (Path(scratch) / ENCODER_FOLDER).replace(folder / ENCODER_FOLDER)
+    atomic_write_with(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+    atomic_write_json(folder / SETTINGS_FILE, record)
+
+
+def load_run(folder: Path) -> tuple[Any, Head, dict[str, Any]]:
+    settings = json.loads((folder / SETTINGS_FILE).read_text())
+    encoder = load_encoder(str(folder / ENCODER_FOLDER) if settings["stored"] else settings["encoder"])
+    head = Head(settings["inputs"], settings["outputs"])
+    head.load_state_dict(load_file(str(folder / "model.safetensors")))
+    return encoder, head.eval(), settings
+
+
+class EncoderClassifier(nn.Module):
+    """Encoder and head as one model called with token ids, answering `.logits` as a transformers classifier
+    does: the shape `explain.BertExplainer` attributes through."""
+
+    def __init__(self, encoder: Any, head: Head):
+        super().__init__()
+        self.encoder, self.head = encoder, head
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.encoder[0].auto_model.get_input_embeddings()
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> Any:
+        features = {"input_ids": input_ids, "attention_mask": attention_mask, **extra}
+        logits = self.head(self.encoder(features)["sentence_embedding"])
+        return type("Output", (), {"logits": logits})()
+
+
+class EncoderScorer:
+    """A saved run: embeds the texts (and the pairs' second texts), then applies the head."""
+
+    def __init__(self, encoder: Any, head: Head, settings: dict[str, Any]):
+        self.encoder, self.head, self.settings = encoder, head, settings
+        self.device = next(encoder.parameters()).device
+        self.head.to(self.device)
+
+    @torch.inference_mode()
+    def logits(self, inputs: ModelInputs) -> torch.Tensor:
+        rows = {"text": list(inputs.texts), **({"text_pair": list(inputs.pairs)} if self.settings["pairs"] else {})}
+        key = None if self.settings["stored"] else self.settings["encoder"]  # an unchanged offline encoder
+        return self.head(pair_features(self.encoder, rows, key).to(self.device)).float().cpu()
+
+    def explainer(self, feature_names: Any = ()) -> Any:
+        if self.settings["pairs"]:
+            raise ValueError(
+                "Explanations are not available for a sentence-encoder run on text pairs (each text is embedded on "
+                "its own); train BERT on the pairs to explain them."
+            )
+        from ..explain import BertExplainer
+
+        return BertExplainer(
+            EncoderClassifier(self.encoder, self.head), self.encoder.tokenizer, self.encoder.max_seq_length
+        )
+
+
+def describe(name: str, mode: str, n_outputs: int) -> dict[str, Any]:
+    name = encoders.canonical_name(name)
+    parameters = encoders.PARAMETERS.get(name)
+    dimension = 768 if name == encoders.MPNET else 384 if name == encoders.MINILM else None
+    head = (dimension + 1) * n_outputs if dimension else None
+    cost = EMBED_SECONDS.get(name)
+    parts = [(f"encoder: {name} ({'fine-tuned, then ' if mode == CONTRASTIVE else ''}frozen)", parameters or 0)]
+    parts.append((f"head: Linear({dimension or 'd'} → {n_outputs})", head or 0))
+    return {
+        "title": f"Sentence encoder + head ({name}, {mode})",
+        "total": (parameters or 0) + (head or 0),
+        "parts": parts,
+        "note": "Each text is embedded once and only the head trains"
+        + (
+            " (after SetFit's contrastive fine-tuning of the encoder, which takes most of the time budget)"
+            if mode == CONTRASTIVE
+            else ""
+        )
+        + (f"; embedding takes about {cost} s a text on a 2-core CPU." if cost else "."),
+    }
+
+
+class EncoderFamily:
+    """A sentence encoder with a trained head, the encoder frozen or contrastively fine-tuned first (SetFit)."""
+
+    kind, title = "setfit", "Sentence encoder (SetFit)"
+    defaults = FamilyDefaults(epochs=100, batch_size=16, patience=10, min_steps=400)
+    needs_text = True
+    reads_features = False
+    is_transformers_model = False
+
+    def owns(self, model_name: str) -> bool:
+        return model_name.strip().lower() in OWNED_NAMES
+
+    def default_lr(self, parameters: int) -> float:
+        return 1e-2  # a linear head on normalised embeddings: logistic regression's scale of steps
+
+    def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator, on_gpu: bool) -> ModelBundle:
+        bundle = build(data, config, generator)
+        if str(config.model).lower() == AUTO:
+            from . import route_reason
+
+            bundle.info["route"] = route_reason(config, data)
+        return bundle
+
+    def load(self, run_dir: Path) -> EncoderScorer:
+        return EncoderScorer(*load_run(run_dir))
+
+    def onnx_module(self, run_dir: Path) -> OnnxModule:
+        raise ValueError("ONNX export is not available for sentence-encoder runs yet; they predict with PyTorch.")
+
+    def load_onnx(self, run_dir: Path, session: Any) -> EncoderScorer:
+        return self.load(run_dir)
+
+    def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
+        return describe(encoders.default_encoder(), FROZEN, data.n_outputs if data is not None else 2)
