@@ -6,7 +6,7 @@ import pytest
 from engine_helpers import of_kind, run_to_end
 
 from workbench import train as train_module
-from workbench.budget import CALIBRATION_STEPS
+from workbench.budget import FIRST_PLAN_STEP
 from workbench.config import TrainConfig
 from workbench.events import Evaluated, Finished, Planned, Step
 
@@ -18,11 +18,11 @@ def test_a_time_budget_fits_an_auto_length_run_into_it(digits_data, tmp_path):
     events = run_to_end(config, digits_data)
 
     started, planned, steps = events[0], of_kind(events, Planned), of_kind(events, Step)
-    assert len(planned) == 1 and planned[0].step == CALIBRATION_STEPS
-    assert planned[0].total_steps == CALIBRATION_STEPS < started.total_steps
-    assert isinstance(events[-1], Finished) and events[-1].step == CALIBRATION_STEPS
-    assert steps[-1].total_steps == CALIBRATION_STEPS
-    assert of_kind(events, Evaluated)[-1].step == CALIBRATION_STEPS  # the cut epoch was evaluated
+    assert len(planned) == 1 and planned[0].step == FIRST_PLAN_STEP
+    assert planned[0].total_steps == FIRST_PLAN_STEP < started.total_steps
+    assert isinstance(events[-1], Finished) and events[-1].step == FIRST_PLAN_STEP
+    assert steps[-1].total_steps == FIRST_PLAN_STEP
+    assert of_kind(events, Evaluated)[-1].step == FIRST_PLAN_STEP  # the cut epoch was evaluated
     assert planned[0].epochs < started.epochs and planned[0].seconds_per_step > 0
 
 
@@ -118,7 +118,7 @@ def test_a_run_replans_as_the_steps_slow_down(monkeypatch, digits_data, tmp_path
 
     planned = of_kind(run_on_fake_clock(monkeypatch, digits_data, tmp_path, clock), Planned)
 
-    assert planned[0].step == CALIBRATION_STEPS and len(planned) >= 2
+    assert planned[0].step == FIRST_PLAN_STEP and len(planned) >= 2
     assert planned[-1].total_steps < planned[0].total_steps  # shortened once the slower steps were measured
     assert planned[-1].seconds_per_step == pytest.approx(0.3, rel=0.1)
 
@@ -130,7 +130,7 @@ def test_the_progress_total_follows_the_plan_at_once(monkeypatch, digits_data, t
 
     first_plan = events.index(of_kind(events, Planned)[0])
     next_step = next(e for e in events[first_plan:] if isinstance(e, Step))
-    assert next_step.step <= CALIBRATION_STEPS + 5  # Step events as often as the planned length asks
+    assert next_step.step <= FIRST_PLAN_STEP + 5  # Step events as often as the planned length asks
 
 
 def test_an_explicit_patience_still_stops_a_budgeted_run_early(monkeypatch, digits_data, tmp_path):

@@ -1,9 +1,10 @@
 """A run's time budget: how many optimiser steps fit in the minutes a user gave, re-planned as the measured costs
 come in, so that the whole run (building the model, training, the evaluations and the save) ends on time.
 
-The first plan is made after `CALIBRATION_STEPS` timed steps; the plan is then remade every `REPLAN_FRACTION` of
-the planned steps and after every evaluation, from the recent step time (the machine's load changes, and batches of
-grouped lengths differ in cost) and the measured evaluation time. `Budget` is plain arithmetic over a clock it is
+The first plan is made as soon as one step is timed (a step may take seconds on a busy CPU, and a budget of a minute
+cannot wait for ten), then remade at steps 4, 8, 16... until plans are `REPLAN_FRACTION` of the run apart, and after
+every evaluation, from the recent step time (the machine's load changes, and batches of grouped lengths differ in
+cost) and the measured evaluation time. `Budget` is plain arithmetic over a clock it is
 given, so tests can drive it with a fake one.
 """
 
@@ -13,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-CALIBRATION_STEPS = 10  # optimiser steps timed before the first plan
+FIRST_PLAN_STEP = 2  # the first step, with its one-off costs, is not timed; the second is
 REPLAN_FRACTION = 0.05  # the plan is remade every 5% of the planned steps (and after each evaluation)
 EVALUATION_ROW_COST = 1 / 3  # before an evaluation is timed: a row scored costs a third of a row trained
 SAVE_BYTES_PER_SECOND = 150e6  # writing the weights at the end (measured ~0.4 s for the 90 MB MiniLM, with slack)
@@ -33,7 +34,7 @@ class Budget:
     timed_from: float | None = None  # the clock after the first step (whose one-off costs are left out)
     evaluation_seconds: list[float] = field(default_factory=list)
     marks: list[tuple[int, float]] = field(default_factory=list)  # (step, training seconds so far) at each plan
-    next_plan: int = CALIBRATION_STEPS
+    next_plan: int = FIRST_PLAN_STEP
 
     @property
     def elapsed(self) -> float:
@@ -49,7 +50,7 @@ class Budget:
     def is_due(self, step: int, epoch_end: bool = False) -> bool:
         """Whether the plan is remade at this step: every REPLAN_FRACTION of the run, and at each epoch's end once
         the first steps are timed (all processes agree: it depends on the step alone)."""
-        if self.timed_from is None or step < CALIBRATION_STEPS:
+        if self.timed_from is None or step < FIRST_PLAN_STEP:
             return False
         return epoch_end or step >= self.next_plan
 
@@ -67,7 +68,7 @@ class Budget:
             return max(self.evaluation_seconds[-len(self.evaluation_seconds) // 2 :])  # the recent slower half
         return per_step * self.evaluation_steps
 
-    def plan(self, step: int, evaluations_done: int, planned: int) -> tuple[int, float]:
+    def plan(self, step: int, evaluations_done: int) -> tuple[int, float]:
         """The total steps that end the run within the budget, and the seconds a step it was planned at. Each epoch
         that ends before the total, and the total itself, costs an evaluation; the save comes last."""
         per_step = self.seconds_per_step(step)
@@ -82,5 +83,5 @@ class Budget:
         while low < high:  # the largest total whose cost fits (cost grows with the total)
             middle = (low + high + 1) // 2
             low, high = (middle, high) if cost(middle) <= left else (low, middle - 1)
-        self.next_plan = step + max(1, math.ceil(REPLAN_FRACTION * max(low, planned)))
+        self.next_plan = step + max(1, min(step, math.ceil(REPLAN_FRACTION * low)))
         return low, per_step

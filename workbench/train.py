@@ -267,7 +267,7 @@ class TrainingRun:
         and whenever the end moves by more than REPLANNED_CHANGE."""
         synchronize(self.accelerator.device)  # a GPU may still be working through the queued steps
         first = not self.budget.marks
-        fitted, seconds_per_step = self.budget.plan(self.step, self.evaluations, self.total_steps)
+        fitted, seconds_per_step = self.budget.plan(self.step, self.evaluations)
         plan = [fitted]
         if self.accelerator.num_processes > 1:  # the processes' clocks differ; all follow the main one
             broadcast_object_list(plan, from_process=0)
