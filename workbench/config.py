@@ -145,8 +145,8 @@ class TrainConfig:
         default=None,
     )
     time_budget: float = _help(
-        "minutes of training when epochs are left on auto: the first steps are timed and the "
-        "run is fitted into the budget; 0 = no limit",
+        "minutes the whole run may take when epochs are left on auto: it is planned from its timed steps and "
+        "re-planned as it goes, evaluations and the save included; 0 = no limit",
         label="Time budget, minutes (0 = none)",
         default=5.0,
     )
@@ -193,8 +193,8 @@ class TrainConfig:
         default=True,
     )
     patience: int | None = _help(
-        "stop after this many epochs without a better validation macro-F1; 0 turns it "
-        "off (default: 3 for BERT, 5 for the MLP)",
+        "stop after this many epochs without a better validation score; 0 turns it off (default: off with a "
+        "time budget, which ends the run; else 3 for BERT, 5 for the MLP)",
         label="Early-stopping patience (0 = off)",
         default=None,
     )
