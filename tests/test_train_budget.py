@@ -66,7 +66,7 @@ class FakeClock:
             self.now += self.evaluation_cost
 
 
-def run_on_fake_clock(monkeypatch, data, tmp_path, clock: FakeClock, minutes: float = 1.0) -> list:
+def run_on_fake_clock(monkeypatch, data, tmp_path, clock: FakeClock, minutes: float = 1.0, **settings) -> list:
     """Train the MLP with a time budget, its forward passes costing what `clock` says."""
     family_for = train_module.family_for
 
@@ -83,7 +83,7 @@ def run_on_fake_clock(monkeypatch, data, tmp_path, clock: FakeClock, minutes: fl
             return bundle
 
     monkeypatch.setattr(train_module, "family_for", lambda name: Timed(family_for(name)))
-    config = TrainConfig(model="mlp", time_budget=minutes, output=str(tmp_path))
+    config = TrainConfig(model="mlp", time_budget=minutes, output=str(tmp_path), **settings)
     return list(train_module.train(config, data, clock=clock))
 
 
@@ -111,6 +111,16 @@ def test_the_whole_run_ends_within_its_budget_as_costs_change(
     assert steps[-1].step == steps[-1].total_steps == finished.step  # the bar's total is the end that was kept
     assert steps[-1].learning_rate == pytest.approx(0.0, abs=1e-12)  # the schedule was re-aimed at that end
     assert finished.step < events[0].total_steps  # the budget, not the epochs' bound, ended it
+
+
+def test_a_run_shorter_than_an_epoch_leaves_room_for_its_one_evaluation(monkeypatch, digits_data, tmp_path):
+    # large data: the budget ends the run inside its first epoch, so no evaluation is timed before the last one
+    clock = FakeClock(lambda n: 1.0, 10.0)
+
+    events = run_on_fake_clock(monkeypatch, digits_data, tmp_path, clock, batch_size=8)  # 60 steps an epoch
+
+    assert len(of_kind(events, Evaluated)) == 1 and events[-1].step < 60
+    assert 0.95 * 60 <= events[-1].elapsed_seconds <= 1.02 * 60
 
 
 def test_a_run_replans_as_the_steps_slow_down(monkeypatch, digits_data, tmp_path):

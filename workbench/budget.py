@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 
 FIRST_PLAN_STEP = 2  # the first step, with its one-off costs, is not timed; the second is
 REPLAN_FRACTION = 0.05  # the plan is remade every 5% of the planned steps (and after each evaluation)
-# Before an evaluation is timed, a row scored is taken to cost a sixth of a row trained: no backward pass, larger
-# batches sorted by length (measured about a tenth for the MiniLM on the drug reviews; a sixth leaves slack).
-EVALUATION_ROW_COST = 1 / 6
 SAVE_BYTES_PER_SECOND = 150e6  # writing the weights at the end (measured ~0.4 s for the 90 MB MiniLM, with slack)
 
 
@@ -31,10 +28,12 @@ class Budget:
     started: float
     steps_per_epoch: int
     max_steps: int  # the epochs' upper bound: a budget shortens a run, never lengthens it past that
-    evaluation_steps: float  # before an evaluation is timed, it is guessed to cost this many training steps
+    probe_evaluation: Callable[[], float]  # before an evaluation has run: what one will cost, from a probe
     save_seconds: float
     timed_from: float | None = None  # the clock after the first step (whose one-off costs are left out)
     evaluation_seconds: list[float] = field(default_factory=list)
+    probed: float | None = None  # the probe's estimate of an evaluation
+    untimed: float = 0.0  # seconds spent neither training nor evaluating (the probe)
     marks: list[tuple[int, float]] = field(default_factory=list)  # (step, training seconds so far) at each plan
     next_plan: int = FIRST_PLAN_STEP
 
@@ -58,23 +57,29 @@ class Budget:
 
     def seconds_per_step(self, step: int) -> float:
         """Training seconds a step, over the recent half of the timed steps (evaluations left out)."""
-        training = self.clock() - self.timed_from - sum(self.evaluation_seconds)
+        training = self.clock() - self.timed_from - sum(self.evaluation_seconds) - self.untimed
         self.marks.append((step, training))
         since_step, since_seconds = next(((s, t) for s, t in self.marks if s >= step // 2), (1, 0.0))
         if since_step >= step:
             since_step, since_seconds = 1, 0.0
         return max(training - since_seconds, 1e-9) / (step - since_step)
 
-    def evaluation_estimate(self, per_step: float) -> float:
+    def evaluation_estimate(self) -> float:
+        """The measured evaluations (the slower of the recent half), or before one has run, the probe's estimate:
+        a run shorter than an epoch (large data) evaluates only at its end, and must leave room for it."""
         if self.evaluation_seconds:
-            return max(self.evaluation_seconds[-len(self.evaluation_seconds) // 2 :])  # the recent slower half
-        return per_step * self.evaluation_steps
+            return max(self.evaluation_seconds[-len(self.evaluation_seconds) // 2 :])
+        if self.probed is None:
+            began = self.clock()
+            self.probed = self.probe_evaluation()
+            self.untimed += self.clock() - began
+        return self.probed
 
     def plan(self, step: int, evaluations_done: int) -> tuple[int, float]:
         """The total steps that end the run within the budget, and the seconds a step it was planned at. Each epoch
         that ends before the total, and the total itself, costs an evaluation; the save comes last."""
         per_step = self.seconds_per_step(step)
-        evaluation = self.evaluation_estimate(per_step)
+        evaluation = self.evaluation_estimate()
         left = self.seconds - self.elapsed - self.save_seconds
 
         def cost(total: int) -> float:

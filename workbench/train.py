@@ -24,7 +24,7 @@ from accelerate.utils import broadcast_object_list, gather_object, set_seed
 from torch.utils.data import DataLoader
 
 from . import runs, trackers
-from .budget import EVALUATION_ROW_COST, SAVE_BYTES_PER_SECOND, Budget
+from .budget import SAVE_BYTES_PER_SECOND, Budget
 from .config import TrainConfig
 from .data import PreparedData
 from .devices import (
@@ -228,7 +228,7 @@ class TrainingRun:
             started=self.clock.started,
             steps_per_epoch=self.steps_per_epoch,
             max_steps=self.total_steps,
-            evaluation_steps=len(self.data.validation) * EVALUATION_ROW_COST / self.config.batch_size,
+            probe_evaluation=self.probe_evaluation,
             save_seconds=weights / SAVE_BYTES_PER_SECOND,
         )
 
@@ -252,6 +252,23 @@ class TrainingRun:
     @property
     def elapsed(self) -> float:
         return self.clock.now() - self.clock.started
+
+    def probe_evaluation(self) -> float:
+        """What one evaluation will cost, before one has run: the first validation batch (the longest rows come
+        first) scored and timed, scaled by the padded size of all the batches."""
+        sizes = [sum(v.numel() for k, v in batch.items() if k != "labels") for batch in self.eval_loader]
+        if not sizes:
+            return 0.0
+        device = self.accelerator.device
+        first = {k: v.to(device) for k, v in next(iter(self.eval_loader)).items() if k != "labels"}
+        model = self.accelerator.unwrap_model(self.model)
+        began = self.clock.now()
+        model.eval()
+        with torch.inference_mode(), self.autocast():
+            model(**first)
+        synchronize(device)
+        model.train()
+        return (self.clock.now() - began) * sum(sizes) / sizes[0]
 
     def lr_factor(self, scheduler_step: int) -> float:
         """Linear warmup, then linear decay to zero at the last step (transformers' linear schedule), reading the
