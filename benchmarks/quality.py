@@ -3,6 +3,7 @@ rows, 3 classes, neutral 9%). Each contender trains on the training rows only (t
 for its own validation) and is scored on the test rows.
 
     python benchmarks/quality.py [--bert] [--bert-fp32] [--trainer]
+    python benchmarks/quality.py --seeds 3      # the defaults over seeds 0..2 against TF-IDF on the same rows
 
 Always: TF-IDF (1-2 grams) + balanced logistic regression (the classic baseline), on all 600 training rows and on
 the 480 the workbench trains on (its split), and the workbench MLP.
@@ -49,16 +50,16 @@ def scores(truth: list[str], predicted: list[str]) -> dict[str, float]:
     }
 
 
-def workbench_split(train_csv: Path) -> tuple[list[str], list[str]]:
+def workbench_split(train_csv: Path, seed: int = 42) -> tuple[list[str], list[str]]:
     """The training rows the workbench keeps after holding back its validation rows."""
-    data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"))
+    data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"), seed=seed)
     return list(data.train["text"]), [data.labels.names[i] for i in data.train["label"]]
 
 
-def tfidf_logistic(train_csv: Path, test_csv: Path, same_rows_as_workbench: bool = False) -> dict:
+def tfidf_logistic(train_csv: Path, test_csv: Path, same_rows_as_workbench: bool = False, seed: int = 42) -> dict:
     (x, y), (x_test, y_test) = read(train_csv), read(test_csv)
     if same_rows_as_workbench:
-        x, y = workbench_split(train_csv)
+        x, y = workbench_split(train_csv, seed)
     model = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
         LogisticRegression(class_weight="balanced", max_iter=2000),
@@ -67,9 +68,10 @@ def tfidf_logistic(train_csv: Path, test_csv: Path, same_rows_as_workbench: bool
     return {**scores(y_test, list(model.predict(x_test))), "seconds": round(seconds, 1)}
 
 
-def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16: bool = True) -> dict:
-    data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"))
-    config = TrainConfig(model=model, output=folder, cpu_bf16=cpu_bf16)
+def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16: bool = True, seed: int = 42) -> dict:
+    """A run as the app makes it: the seed chooses the validation rows and the training's randomness."""
+    data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"), seed=seed)
+    config = TrainConfig(model=model, output=folder, cpu_bf16=cpu_bf16, seed=seed)
     seconds, events = timed(lambda: list(train(config, data)))
     report_ = evaluate_run(events[0].run_dir, test_csv)
     return {
@@ -77,6 +79,7 @@ def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16
         "accuracy": round(report_["accuracy"], 4),
         "seconds": round(seconds, 1),
         "steps": events[-1].step,
+        "model": events[0].model,
     }
 
 
@@ -122,8 +125,32 @@ def trainer_defaults(train_csv: Path, test_csv: Path, folder: str) -> dict:
     return {**scores(y_test, [names[i] for i in np.argmax(logits, -1)]), "seconds": round(seconds, 1)}
 
 
+def over_seeds(seeds: int, train_csv: Path, test_csv: Path) -> None:
+    """The defaults (model on auto) on each seed, against TF-IDF + logistic regression on the same training rows:
+    mean, min, max and spread of macro-F1, and whether every seed is at or above its peer."""
+    ours, peers = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in range(seeds):
+            ours.append(workbench("auto", train_csv, test_csv, folder, seed=seed))
+            peers.append(tfidf_logistic(train_csv, test_csv, same_rows_as_workbench=True, seed=seed))
+    f1 = [r["f1_macro"] for r in ours]
+    report(
+        "quality_over_seeds",
+        seeds=seeds,
+        workbench_defaults=ours,
+        tfidf_logistic_same_rows=peers,
+        f1_mean=round(sum(f1) / len(f1), 4),
+        f1_min=min(f1),
+        f1_max=max(f1),
+        f1_spread=round(max(f1) - min(f1), 4),
+        worst_seed_at_or_above_peer=all(o["f1_macro"] >= p["f1_macro"] for o, p in zip(ours, peers)),
+    )
+
+
 def main() -> None:
     train_csv, test_csv = write_csvs(DATA)
+    if "--seeds" in sys.argv:
+        return over_seeds(int(sys.argv[sys.argv.index("--seeds") + 1]), train_csv, test_csv)
     results = {
         "tfidf_logistic": tfidf_logistic(train_csv, test_csv),
         "tfidf_logistic_480_rows": tfidf_logistic(train_csv, test_csv, same_rows_as_workbench=True),
