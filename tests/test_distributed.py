@@ -151,7 +151,7 @@ def test_evaluation_batches_of_uneven_sizes_are_dealt_out_whole_each_row_once():
     from torch.utils.data import DataLoader
 
     from workbench.models.bert import length_sorted_batches
-    from workbench.train import shard_batches
+    from workbench.scoring import shard_batches
 
     lengths = [5, 9, 3, 7, 7, 2, 8, 1, 6, 4, 9]  # 11 rows: batches of 4, 4 and 3
     loader = DataLoader(list(range(11)), batch_sampler=length_sorted_batches(lengths, 4), collate_fn=list)

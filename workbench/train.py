@@ -9,7 +9,6 @@ restores the best epoch's weights. Seeded and reproducible on the CPU.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import time
@@ -20,8 +19,7 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import broadcast_object_list, gather_object, set_seed
-from torch.utils.data import DataLoader
+from accelerate.utils import broadcast_object_list, set_seed
 
 from . import runs, trackers
 from .budget import SAVE_BYTES_PER_SECOND, Budget
@@ -37,7 +35,8 @@ from .devices import (
 )
 from .events import Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped
 from .models import ModelBundle, choose_model, family_for, with_family_defaults
-from .tasks import TaskRules, is_better, rules_for
+from .scoring import evaluation_estimate, logits_of, predict_loader, shard_batches
+from .tasks import is_better, rules_for
 
 STEP_EVENTS = 300  # about this many Step events per run, whatever its length
 GPU_EVENT_SECONDS = 0.5  # on a GPU, at most two Step events a second: each reads the loss back and stalls the queue
@@ -48,54 +47,10 @@ def never() -> bool:
     return False
 
 
-def _logits(output: Any) -> torch.Tensor:
-    return output if isinstance(output, torch.Tensor) else output.logits
-
-
 def task_record(data: PreparedData) -> dict[str, Any]:
     """run.json's `task` as the data sets it; training adds what it decides (the threshold, the target's scale)."""
     separator = data.label_format.separator
     return {"name": data.task.value, **({"separator": separator} if separator else {})}
-
-
-def shard_batches(loader: DataLoader, accelerator: Accelerator) -> DataLoader:
-    """This process's share of the evaluation batches: whole batches dealt out in turn, so every row is scored by
-    exactly one process. (accelerate's sharding pads the last batches with repeated rows and trims them again
-    only for equal-sized batches; the BERT loader's batches are sorted by length and vary in size.)"""
-    if accelerator.num_processes == 1:
-        return loader
-    batches = list(loader.batch_sampler)[accelerator.process_index :: accelerator.num_processes]
-    return DataLoader(loader.dataset, batch_sampler=batches, collate_fn=loader.collate_fn, pin_memory=loader.pin_memory)
-
-
-def predict_loader(
-    model: torch.nn.Module,
-    loader: Any,
-    accelerator: Accelerator,
-    rules: TaskRules,
-    autocast: Callable[[], Any] = contextlib.nullcontext,
-) -> tuple[float, torch.Tensor, torch.Tensor]:
-    """Mean (unweighted) loss, the logits and the labels of this process's share of the rows, on the CPU, gathered
-    across processes once at the end (the shares differ in size, which a per-batch gather cannot take)."""
-    model = accelerator.unwrap_model(model)  # no DDP: processes may run different numbers of batches
-    model.eval()
-    total_loss, all_logits, all_labels = 0.0, [], []
-    with torch.inference_mode():
-        for batch in loader:
-            batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
-            labels = batch.pop("labels")
-            with autocast():
-                logits = _logits(model(**batch)).float()
-            total_loss += rules.loss(logits, labels, weighted=False).item() * len(labels)
-            all_logits.append(logits.cpu())
-            all_labels.append(labels.cpu())
-    model.train()
-    shares = [(total_loss, all_logits, all_labels)]
-    if accelerator.num_processes > 1:
-        shares = gather_object(shares)
-    logits = torch.cat([t for share in shares for t in share[1]])
-    labels = torch.cat([t for share in shares for t in share[2]])
-    return sum(share[0] for share in shares) / max(len(labels), 1), logits, labels
 
 
 def train(
@@ -254,21 +209,8 @@ class TrainingRun:
         return self.clock.now() - self.clock.started
 
     def probe_evaluation(self) -> float:
-        """What one evaluation will cost, before one has run: the first validation batch (the longest rows come
-        first) scored and timed, scaled by the padded size of all the batches."""
-        sizes = [sum(v.numel() for k, v in batch.items() if k != "labels") for batch in self.eval_loader]
-        if not sizes:
-            return 0.0
-        device = self.accelerator.device
-        first = {k: v.to(device) for k, v in next(iter(self.eval_loader)).items() if k != "labels"}
         model = self.accelerator.unwrap_model(self.model)
-        began = self.clock.now()
-        model.eval()
-        with torch.inference_mode(), self.autocast():
-            model(**first)
-        synchronize(device)
-        model.train()
-        return (self.clock.now() - began) * sum(sizes) / sizes[0]
+        return evaluation_estimate(model, self.eval_loader, self.accelerator.device, self.autocast, self.clock.now)
 
     def lr_factor(self, scheduler_step: int) -> float:
         """Linear warmup, then linear decay to zero at the last step (transformers' linear schedule), reading the
@@ -357,7 +299,7 @@ class TrainingRun:
         with self.accelerator.accumulate(self.model):
             labels = batch.pop("labels")
             with self.autocast():
-                logits = _logits(self.model(**batch)).float()
+                logits = logits_of(self.model(**batch)).float()
             loss = self.rules.loss(logits, labels)
             self.accelerator.backward(loss)
             if self.accelerator.sync_gradients and self.config.grad_clip:
