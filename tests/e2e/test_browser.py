@@ -180,12 +180,19 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         expect_chart(page, lambda bars: bars == largest_first, f"the classes {largest_first}")
     steps.screenshot("Data")
 
-    with steps.step("Train: choose the mlp model"):
+    with steps.step("Train: auto says why; choose the sentence encoder, then the mlp model"):
         open_tab(page, "Train")
         model = page.get_by_role("combobox", name="Model", exact=True)
         # loading data resets the model to the bundled BERT; wait for that before choosing ours
         expect(model).not_to_have_value("", timeout=10_000)
         expect(page.get_by_text("parameters").first).to_be_visible(timeout=30_000)
+        # auto says which route it takes for this data and why; the sentence-encoder family is one choice away
+        expect(page.get_by_text(re.compile(r"Auto chose .* rows per class")).first).to_be_visible(timeout=30_000)
+        model.click()
+        model.fill("setfit")
+        model.press("Enter")
+        model.blur()
+        expect(page.get_by_text(re.compile(r"Sentence encoder \+ head")).first).to_be_visible(timeout=30_000)
         model.click()
         model.fill("mlp")
         model.press("Enter")
