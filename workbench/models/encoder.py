@@ -32,6 +32,7 @@ from .embeddings import load_encoder, pair_features
 
 FROZEN, CONTRASTIVE = "frozen", "contrastive"
 MODES = (FROZEN, CONTRASTIVE)
+CENTROID_SCALE = 10.0  # logits of about +-2 at the start for MiniLM's and mpnet's normalised embeddings
 CONTRASTIVE_SHARE = 0.6  # of the time budget, for fine-tuning the encoder; embedding and the head take the rest
 ENCODER_FOLDER, SETTINGS_FILE = "encoder", "encoder.json"
 OWNED_NAMES = {SETFIT, "encoder", "sentence-encoder"}
@@ -48,6 +49,21 @@ class Head(nn.Module):
 
     def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
         return self.output(embeddings)
+
+
+def start_at_centroids(head: Head, embeddings: torch.Tensor, labels: list[int], scale: float = CENTROID_SCALE) -> None:
+    """Start the head as a nearest-centroid classifier (each class's direction from the mean of all rows to the mean
+    of its rows): on a few rows per class the validation rows are too few to choose an epoch well, and the loop
+    keeps the first best epoch, so the head must be a fair classifier from its first step on."""
+    targets = torch.tensor(labels)
+    mean = embeddings.mean(0)
+    with torch.no_grad():
+        for c in range(head.output.out_features):
+            rows = embeddings[targets == c]
+            if len(rows):
+                direction = rows.mean(0) - mean
+                head.output.weight[c] = scale * direction / direction.norm().clamp(min=1e-6)
+        head.output.bias.copy_(-(head.output.weight @ mean))
 
 
 def mode_for(config: Any) -> str:
@@ -99,6 +115,8 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
     x_train = pair_features(encoder, train, cache_key)
     x_validation = pair_features(encoder, validation, cache_key)
     head = Head(x_train.shape[1], data.n_outputs)
+    if data.task.value == "single-label":
+        start_at_centroids(head, x_train, train["label"])
     saved = {"mode": mode, "encoder": name, "pairs": "text_pair" in train, "inputs": x_train.shape[1]}
 
     def save(trained: nn.Module, folder: Path) -> None:
