@@ -17,7 +17,8 @@ from safetensors.torch import load_file, save_file
 from workbench import export, hub, runs
 from workbench.data import ModelInputs
 from workbench.models import family_of_kind
-from workbench.models.bert import BertScorer, OnnxBertScorer
+from workbench.models.bert import BertScorer
+from workbench.models.bert_onnx import OnnxBertScorer
 from workbench.models.mlp import MLPScorer, OnnxMLPScorer
 from workbench.predict import Predictor
 
@@ -81,6 +82,22 @@ def test_the_graph_reads_the_second_text_of_a_pair_as_pytorch_does(bert_fp32):
     theirs = pytorch_predictor(bert_fp32).scorer.logits(inputs)
     assert torch.allclose(ours, theirs, atol=1e-4)
     assert not torch.allclose(ours, Predictor.load(bert_fp32).scorer.logits(ModelInputs(TEXTS, None, inputs.features)))
+
+
+def test_the_last_layer_for_the_first_token_alone_gives_the_same_logits(bert_text_run):
+    """The exported graph computes the last layer for the first token only: the head reads nothing else."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from workbench.models.bert_onnx import FirstTokenLayer, first_token_head
+
+    run_dir = bert_text_run[1]
+    model = AutoModelForSequenceClassification.from_pretrained(run_dir, attn_implementation="eager").eval()
+    batch = AutoTokenizer.from_pretrained(run_dir)(TEXTS, padding=True, return_tensors="pt")  # padded rows too
+    with torch.inference_mode():
+        whole = model(**batch).logits
+        first = first_token_head(model)(**batch).logits
+    assert isinstance(model.base_model.encoder.layer[-1], FirstTokenLayer)
+    assert torch.allclose(whole, first, atol=1e-5)
 
 
 def test_int8_export_is_smaller_and_keeps_the_labels(bert_fp32, bert_int8, validation_texts):

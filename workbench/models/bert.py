@@ -33,8 +33,6 @@ from .base import FamilyDefaults, ModelBundle, OnnxModule, parameter_count
 BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
 CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts are truncated on the CPU
 PREDICT_BATCH = 32
-ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what the exported graph takes, as named
-ONNX_BATCH = 8  # ONNX Runtime ran the MiniLM 5-13% faster in batches of 8 texts than of 32 (docs/benchmarks.md)
 
 
 def bundled_model_path() -> str:
@@ -279,67 +277,6 @@ class BertScorer:
         return BertExplainer(self.model, self.tokenizer, self.max_length)
 
 
-class LogitsOnly(torch.nn.Module):
-    """A classifier called with its input tensors in the order `names` gives, answering its logits alone: the shape
-    `torch.onnx.export` traces into a graph of the same inputs and outputs as `BertScorer` feeds and reads."""
-
-    def __init__(self, model: PreTrainedModel, names: Sequence[str]):
-        super().__init__()
-        self.model, self.names = model, list(names)
-
-    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-        return self.model(**dict(zip(self.names, tensors))).logits
-
-
-def onnx_module(run_dir: Path) -> OnnxModule:
-    """The saved classifier, in fp32 on the CPU, to export; the batch and the sequence length stay free."""
-    # eager attention: ONNX Runtime's transformer optimizer fuses its graph into one Attention node per layer (the
-    # SDPA graph it leaves as a dozen nodes), which made the int8 model about twice as fast (docs/benchmarks.md)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        run_dir, use_safetensors=True, trust_remote_code=False, attn_implementation="eager"
-    ).float()
-    tokenizer = AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False)
-    # two texts of different lengths, so the traced graph pads and masks as a real batch does
-    example = tokenizer(["an example text to trace the model with", "a short one"], padding=True, return_tensors="pt")
-    names = [name for name in ONNX_INPUTS if name in example]  # some families (DistilBERT) take no token types
-    config = model.config
-    return OnnxModule(
-        LogitsOnly(model.eval(), names),
-        {name: example[name] for name in names},
-        {name: {0: "batch", 1: "sequence"} for name in names},
-        fusions={"model_type": "bert", "num_heads": config.num_attention_heads, "hidden_size": config.hidden_size},
-    )
-
-
-class OnnxBertScorer:
-    """`BertScorer`'s reading of texts (whole up to the model's limit, tokenized once, batched longest first), with
-    the model run by an ONNX Runtime session of the run's export."""
-
-    def __init__(self, session: Any, run_dir: Path):
-        self.session, self.run_dir = session, run_dir
-        self.pytorch: BertScorer | None = None  # for explanations only
-        config = AutoConfig.from_pretrained(run_dir, trust_remote_code=False)
-        self.tokenizer = AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False)
-        self.max_length, self.n_outputs = model_max_length(config, self.tokenizer), config.num_labels
-        self.input_names = [node.name for node in session.get_inputs()]
-
-    def logits(self, inputs: ModelInputs) -> torch.Tensor:
-        out = torch.empty(len(inputs.texts), self.n_outputs)
-        encoded = encode(self.tokenizer, inputs.texts, inputs.pairs, self.max_length)
-        lengths = [len(ids) for ids in encoded["input_ids"]]
-        for batch in length_sorted_batches(lengths, ONNX_BATCH):
-            rows = {name: [encoded[name][i] for i in batch] for name in self.input_names}
-            feed = self.tokenizer.pad(rows, return_tensors="np")
-            out[batch] = torch.from_numpy(self.session.run(["logits"], {k: feed[k] for k in self.input_names})[0])
-        return out
-
-    def explainer(self, feature_names: Any = ()) -> Any:
-        # explaining takes gradients, which only the PyTorch model gives: loaded when first asked for, then kept
-        if self.pytorch is None:
-            self.pytorch = BertFamily().load(self.run_dir)
-        return self.pytorch.explainer(feature_names)
-
-
 class BertFamily:
     """Any BERT-family encoder with a new classification head, fine-tuned whole."""
 
@@ -367,9 +304,13 @@ class BertFamily:
         return BertScorer(model, AutoTokenizer.from_pretrained(run_dir, trust_remote_code=False))
 
     def onnx_module(self, run_dir: Path) -> OnnxModule:
+        from .bert_onnx import onnx_module
+
         return onnx_module(run_dir)
 
-    def load_onnx(self, run_dir: Path, session: Any) -> OnnxBertScorer:
+    def load_onnx(self, run_dir: Path, session: Any) -> Any:
+        from .bert_onnx import OnnxBertScorer
+
         return OnnxBertScorer(session, run_dir)
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
