@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FIRST_PLAN_STEP = 2  # the first step, with its one-off costs, is not timed; the second is
+RECENT_STEPS = 8  # the step time is measured over at least this many recent steps
 REPLAN_FRACTION = 0.05  # the plan is remade every 5% of the planned steps (and after each evaluation)
 SAVE_BYTES_PER_SECOND = 150e6  # writing the weights at the end (measured ~0.4 s for the 90 MB MiniLM, with slack)
 
@@ -56,10 +57,13 @@ class Budget:
         return epoch_end or step >= self.next_plan
 
     def seconds_per_step(self, step: int) -> float:
-        """Training seconds a step, over the recent half of the timed steps (evaluations left out)."""
+        """Training seconds a step, over the recent fifth of the timed steps and at least RECENT_STEPS of them
+        (evaluations left out): recent enough to follow a machine that gets busier, long enough to average over
+        batches of different lengths."""
         training = self.clock() - self.timed_from - sum(self.evaluation_seconds) - self.untimed
         self.marks.append((step, training))
-        since_step, since_seconds = next(((s, t) for s, t in self.marks if s >= step // 2), (1, 0.0))
+        window_start = step - max(RECENT_STEPS, step // 5)
+        since_step, since_seconds = next(((s, t) for s, t in self.marks if s >= window_start), (1, 0.0))
         if since_step >= step:
             since_step, since_seconds = 1, 0.0
         return max(training - since_seconds, 1e-9) / (step - since_step)
