@@ -190,3 +190,25 @@ def test_the_real_bundled_minilm_learns_sentiment_frozen(sentiment_data, tmp_pat
     assert not json.loads((run_dir / "encoder.json").read_text())["stored"]  # a reference to the installed package
     assert not (run_dir / "encoder").exists()
     assert Predictor.load(run_dir).predict("what a dull, boring waste").label == "negative"
+
+
+def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_path):
+    import csv
+    import random
+
+    from engine_helpers import sentiment_text
+
+    rng = random.Random(0)
+    with (tmp_path / "topics.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "topics"])
+        for i in range(80):
+            text = sentiment_text(rng, "positive" if i % 2 else "negative")
+            writer.writerow([text, "|".join(t for t, on in (("upbeat", i % 2), ("film", "film" in text)) if on)])
+    data = load_data(DataSpec(path=str(tmp_path / "topics.csv"), task="multi-label"), seed=0)
+
+    events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path, epochs=30, lr=0.05, patience=0)
+
+    assert events[-1].metrics["f1_micro"] > 0.6
+    answer = Predictor.load(run_dir).predict("the film was great fun")
+    assert set(answer.labels) <= {"upbeat", "film"} and set(answer.probabilities) == {"upbeat", "film"}
