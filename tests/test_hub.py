@@ -43,6 +43,7 @@ def test_the_card_has_hub_metadata_data_settings_metrics_and_usage(bert_run):
     "source, expected",
     [
         ("bundled-minilm", "sentence-transformers/all-MiniLM-L6-v2"),
+        ("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2"),  # the offline copy of a Hub model
         ("bert-base-uncased", "bert-base-uncased"),
         ("google-bert/bert-base-cased", "google-bert/bert-base-cased"),
         ("/models/mine", None),

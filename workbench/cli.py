@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--run", required=True, help="the run folder")
     export.add_argument("--format", default="onnx", choices=["onnx"], help="the format to write (onnx)")
     export.add_argument("--quantize", choices=["int8"], help="int8 weights: a quarter of the size, and faster")
+    commands.add_parser("models", help="the models --model takes without a network, with their size and cost")
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
@@ -262,6 +263,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models.catalog import model_choices
+
+    for choice in model_choices():
+        print(json.dumps(choice.to_dict()))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .deployment import use_persistent_storage
 
@@ -283,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": cmd_compare,
         "push": cmd_push,
         "export": cmd_export,
+        "models": cmd_models,
         "serve": cmd_serve,
     }[args.command]
     try:

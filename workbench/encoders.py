@@ -32,6 +32,7 @@ MPNET_FOLDER = "all-mpnet-base-v2"  # the zip's top folder
 # checkpoint (.bin, .pt) would never be unpacked
 UNPACKED_SUFFIXES = (".json", ".safetensors", ".txt", ".md", ".model")
 PARAMETERS = {MINILM: 22_713_216, MPNET: 109_486_464}  # counted once from the weights; listing loads none
+HUB_IDS = {MINILM: "sentence-transformers/all-MiniLM-L6-v2", MPNET: "sentence-transformers/all-mpnet-base-v2"}
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,16 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def base_model_id(record: runs.RunRecord) -> str | None:
-    """The Hub id the run was fine-tuned from, when it came from the Hub (a local folder has none to name)."""
+    """The Hub id the run was fine-tuned from, when it came from the Hub or an offline copy of a Hub model (a
+    local folder has none to name)."""
+    from .encoders import HUB_IDS, canonical_name
     from .models.bert import BUNDLED_ALIASES
 
     source = record.model.source
     if source.strip().lower() in BUNDLED_ALIASES:
         return BUNDLED_BASE
+    if source.strip() and canonical_name(source) in HUB_IDS:  # an offline copy (all-mpnet-base-v2) or its Hub id
+        return HUB_IDS[canonical_name(source)]
     return None if looks_like_local_path(source) or not source else source
 
 

@@ -197,7 +197,7 @@ def _walk_through(page: Page, steps: Steps, app_url: str, csv: Path) -> None:
         model.fill("mlp")
         model.press("Enter")
         model.blur()
-        expect(model).to_have_value("mlp", timeout=10_000)
+        expect(model).to_have_value(re.compile(r"^mlp: "), timeout=10_000)  # the list shows what each model is
         expect(page.get_by_text("MLP (from scratch)")).to_be_visible(timeout=30_000)
 
     with steps.step("Train: start training and wait until it has finished"):

@@ -24,6 +24,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
+from .. import encoders
 from ..config import BUNDLED_BERT, looks_like_local_path
 from ..data import ModelInputs, list_names
 from ..devices import fast_matmuls
@@ -42,9 +43,13 @@ def bundled_model_path() -> str:
 
 
 def resolve_source(name: str) -> str:
-    """Turn a model name into something `from_pretrained` takes: the bundled folder, a local folder or a Hub id."""
+    """Turn a model name into something `from_pretrained` takes: an offline model's folder (the bundled MiniLM,
+    all-mpnet-base-v2 where its packages are installed), a local folder or a Hub id."""
     if name.strip().lower() in BUNDLED_ALIASES:
         return bundled_model_path()
+    offline = offline_copy(name)
+    if offline is not None:
+        return offline
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -53,6 +58,18 @@ def resolve_source(name: str) -> str:
     if looks_like_local_path(name):
         raise ValueError(f"No model folder at {name}.")
     return name
+
+
+def offline_copy(name: str) -> str | None:
+    """The installed folder of an offline model named by its short name (which needs it installed) or its Hub id
+    (which falls back to the Hub when it is not installed); None for any other name."""
+    short = name.strip().lower()
+    hub_ids = {hub_id.lower(): model for model, hub_id in encoders.HUB_IDS.items()}
+    if short in hub_ids and hub_ids[short] in encoders.installed_encoder_names():
+        return encoders.encoder_path(hub_ids[short])
+    if short in (encoders.MPNET, "mpnet"):
+        return encoders.encoder_path(encoders.MPNET)  # not installed: says how to install it
+    return None
 
 
 PROBLEM_TYPES = {  # transformers' name for each task: `pipeline` reads it to apply softmax, sigmoid or nothing

@@ -21,7 +21,7 @@ def _is_optional(field: dataclasses.Field) -> bool:
     return field.default is None
 
 
-def _component(field: dataclasses.Field, model_choices: list[str]) -> gr.components.Component:
+def _component(field: dataclasses.Field, model_choices: list[str | tuple[str, str]]) -> gr.components.Component:
     label, hint, kind = field.metadata["label"], field.metadata["help"], str(field.type)
     if field.name == "model":
         return gr.Dropdown(model_choices, value=field.default, allow_custom_value=True, label=label, info=hint)
@@ -41,7 +41,7 @@ def _component(field: dataclasses.Field, model_choices: list[str]) -> gr.compone
     return gr.Number(field.default, label=label, info=hint, precision=0 if kind.startswith("int") else None)
 
 
-def create_settings_form(model_choices: list[str]) -> dict[str, gr.components.Component]:
+def create_settings_form(model_choices: list[str | tuple[str, str]]) -> dict[str, gr.components.Component]:
     """The form's components by field name: the main settings in a row, the others under "More settings"."""
     fields = [f for record in FORM_RECORDS for f in form_fields(record)]
     main = [f for f in fields if f.metadata["section"] == MAIN]

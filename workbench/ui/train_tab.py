@@ -9,18 +9,18 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import AUTO, BUNDLED_BERT, MLP, SETFIT, DataSpec, TrainConfig
+from ..config import AUTO, BUNDLED_BERT, DataSpec, TrainConfig
 from ..data import PreparedData, load_data
 from ..devices import device_summary
 from ..events import Evaluated, Step, event_to_dict
 from ..jobs import Job
 from ..labels import Task
 from ..models import FAMILIES, choose_model, family_for, route_reason
+from ..models.catalog import model_choices
 from . import render
 from .common import Context, data_choice, data_spec, user_errors
 from .settings_form import create_settings_form, read_settings, with_settings_parameters
 
-MODEL_CHOICES = [AUTO, SETFIT, BUNDLED_BERT, "bert-base-uncased", MLP]
 TASK_HEADS = {
     Task.SINGLE_LABEL: "one output per class, softmax",
     Task.MULTI_LABEL: "one output per label, each a sigmoid against its threshold, chosen on the validation rows",
@@ -144,7 +144,7 @@ def stop_job(job: Job | None) -> str:
 def create_train_tab(ctx: Context) -> dict[str, Any]:
     with gr.Row():
         with gr.Column(scale=2):
-            form = create_settings_form(MODEL_CHOICES)
+            form = create_settings_form([(choice.label(), choice.name) for choice in model_choices()])
             gr.Markdown(auto_defaults_text(), elem_classes=["wb-muted"])
             with gr.Row():
                 start = gr.Button("Start training", variant="primary")
