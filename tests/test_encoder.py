@@ -128,6 +128,18 @@ def test_embeddings_are_cached_per_text_for_an_offline_encoder(tiny_encoder_dir)
     assert calls[-1] == ["great film"]  # no key (a fine-tuned encoder): never taken from the cache
 
 
+def test_without_mpnet_auto_fine_tunes_from_fewer_rows_per_class(tmp_path, monkeypatch):
+    from workbench import encoders
+
+    data = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "mid.csv", rows=400, seed=1))), seed=0)
+    auto = TrainConfig(time_budget=60)  # 160 training rows per class
+
+    monkeypatch.setattr(encoders, "default_encoder", lambda: encoders.MPNET)
+    assert choose_model(auto, data) == "setfit"
+    monkeypatch.setattr(encoders, "default_encoder", lambda: encoders.MINILM)
+    assert choose_model(auto, data) == "bundled-minilm" and "more than the 64" in route_reason(auto, data)
+
+
 def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(tmp_path):
     small = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "small.csv", rows=60, seed=1))), seed=0)
     large = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "large.csv", rows=1200, seed=1))), seed=0)
