@@ -50,7 +50,7 @@ def run(csv: Path, model: str, minutes: float, folder: str, *columns: str) -> di
         "steps": finished["step"],
         "first_plan": planned[0]["total_steps"] if planned else None,
         "plans": len(planned),
-        "ended_by": "budget" if planned and finished["step"] == planned[-1]["total_steps"] else "epochs",
+        "ended_by": "budget" if finished["step"] < events[0]["total_steps"] else "epochs",
         "load_average": round(os.getloadavg()[0], 2),
     }
 
