@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 FIRST_PLAN_STEP = 2  # the first step, with its one-off costs, is not timed; the second is
 RECENT_STEPS = 8  # the step time is measured over at least this many recent steps
 REPLAN_FRACTION = 0.05  # the plan is remade every 5% of the planned steps (and after each evaluation)
-SAVE_BYTES_PER_SECOND = 150e6  # writing the weights at the end (measured ~0.4 s for the 90 MB MiniLM, with slack)
+# what writing the weights at the end is allowed (0.6 s for the 90 MB MiniLM); an allowance, not a measurement: the
+# 5-minute runs of docs/benchmarks.md ended within 0.5% of their budget with it
+SAVE_BYTES_PER_SECOND = 150e6
 
 
 @dataclass
