@@ -12,6 +12,19 @@ FILLER_WORDS = ["the", "film", "was", "and", "a", "movie", "it", "this", "story"
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(POSITIVE_WORDS + NEGATIVE_WORDS + FILLER_WORDS))
 
 
+# short and long reviews whose sentiment a model trained on the sentiment CSV should get right
+SENTIMENT_TEXTS = [
+    "awful",
+    "the film was great and fun and i loved this wonderful story so very much",
+    "a dull movie",
+    "it was a really superb and charming and delightful film",
+    "terrible boring mess and a waste",
+    "great",
+    "hated it",
+    "this story was brilliant",
+]
+
+
 def sentiment_text(rng: random.Random, label: str) -> str:
     """A short review: filler words with two or three words of the label's sentiment mixed in; lengths vary."""
     words = POSITIVE_WORDS if label == "positive" else NEGATIVE_WORDS

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from engine_helpers import SENTIMENT_TEXTS as TEXTS
 from safetensors.torch import load_file, save_file
 
 from workbench import export, hub, runs
@@ -23,17 +24,6 @@ from workbench.models.mlp import MLPScorer, OnnxMLPScorer
 from workbench.predict import Predictor
 
 OFFLINE_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-TEXTS = [
-    "awful",
-    "the film was great and fun and i loved this wonderful story so very much",
-    "a dull movie",
-    "it was a really superb and charming and delightful film",
-    "terrible boring mess and a waste",
-    "great",
-    "hated it",
-    "this story was brilliant",
-]
 
 
 def copy_run(run_dir: Path, tmp_path: Path) -> Path:

@@ -5,19 +5,9 @@ import csv
 from pathlib import Path
 
 import pytest
+from engine_helpers import SENTIMENT_TEXTS as TEXTS
 
 from workbench.predict import Prediction, Predictor, neutralise_formula
-
-TEXTS = [
-    "awful",
-    "the film was great and fun and i loved this wonderful story so very much",
-    "a dull movie",
-    "it was a really superb and charming and delightful film",
-    "terrible boring mess and a waste",
-    "great",
-    "hated it",
-    "this story was brilliant",
-]
 
 
 @pytest.fixture(scope="module")

@@ -40,8 +40,9 @@ def base_model_id(record: runs.RunRecord) -> str | None:
     source = record.model.source
     if source.strip().lower() in BUNDLED_ALIASES:
         return BUNDLED_BASE
-    if source.strip() and canonical_name(source) in HUB_IDS:  # an offline copy (all-mpnet-base-v2) or its Hub id
-        return HUB_IDS[canonical_name(source)]
+    offline = canonical_name(source) if source.strip() else None
+    if offline in HUB_IDS:  # an offline copy (all-mpnet-base-v2) or its Hub id
+        return HUB_IDS[offline]
     return None if looks_like_local_path(source) or not source else source
 
 

@@ -94,3 +94,9 @@ class ModelFamily(Protocol):
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
         """The model's parts and their parameter counts, for the data (or an example when there is none yet)."""
+
+
+def error_reason(error: Exception) -> str:
+    """The first line of a loading error (or its type), short enough for a one-sentence message."""
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]

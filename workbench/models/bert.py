@@ -29,7 +29,7 @@ from ..config import BUNDLED_BERT, looks_like_local_path
 from ..data import ModelInputs, list_names
 from ..devices import fast_matmuls
 from ..labels import Task
-from .base import FamilyDefaults, ModelBundle, OnnxModule, parameter_count
+from .base import FamilyDefaults, ModelBundle, OnnxModule, error_reason, parameter_count
 
 BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
 CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts are truncated on the CPU
@@ -102,9 +102,9 @@ def load_pretrained(
             source, config=config, use_safetensors=True, trust_remote_code=False
         )
     except (OSError, ValueError, KeyError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = error_reason(error)
         raise ValueError(
-            f"Could not load the model '{name}' ({reason[:200]}). Give a BERT-family model id from the Hugging Face "
+            f"Could not load the model '{name}' ({reason}). Give a BERT-family model id from the Hugging Face "
             f"Hub or a local model folder; without a network, use the bundled default '{BUNDLED_BERT}'."
         ) from error
     finally:

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from .. import encoders
+from .base import error_reason
 
 __all__ = ["cached_count", "embed", "load_encoder", "pair_features"]
 EMBED_BATCH = 32
@@ -32,9 +33,9 @@ def load_encoder(name: str) -> Any:
             source, device=device, trust_remote_code=False, model_kwargs={"use_safetensors": True}
         ).eval()
     except (OSError, ValueError, KeyError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = error_reason(error)
         raise ValueError(
-            f"Could not load the sentence encoder '{name}' ({reason[:200]}); give a sentence-transformers folder or "
+            f"Could not load the sentence encoder '{name}' ({reason}); give a sentence-transformers folder or "
             f"Hub id, or without a network one of: {', '.join(e.name for e in encoders.offline_encoders())}."
         ) from error
 
