@@ -61,7 +61,7 @@ def train_encoder(data, encoder: Path | str, output: Path, **settings):
 
 
 def test_frozen_head_learns_and_the_run_folder_predicts_and_explains(tiny_encoder_dir, sentiment_data, tmp_path):
-    events, run_dir = train_encoder(sentiment_data, tiny_encoder_dir, tmp_path, epochs=40, lr=0.05, patience=0)
+    events, run_dir = train_encoder(sentiment_data, tiny_encoder_dir, tmp_path)
 
     assert events[-1].metrics["accuracy"] >= 0.8  # random features, but the sentiment words still separate
     settings = json.loads((run_dir / "encoder.json").read_text())
@@ -79,6 +79,40 @@ def test_frozen_head_learns_and_the_run_folder_predicts_and_explains(tiny_encode
     assert [w.end for w in words] == [1, 7, 12]  # each word of the text scored
 
 
+def test_the_head_is_fitted_once_the_same_whatever_the_seed(tiny_encoder_dir, sentiment_data, tmp_path):
+    from safetensors.torch import load_file
+
+    from workbench.events import Evaluated, Step
+
+    heads = []
+    for seed in (0, 1):
+        config = TrainConfig(model="setfit", encoder=str(tiny_encoder_dir), output=str(tmp_path / str(seed)), seed=seed)
+        events = run_to_end(config, sentiment_data)
+        assert events[0].total_steps == 0 and not of_kind(events, Step)  # a solver, not epochs of steps
+        assert len(of_kind(events, Evaluated)) == 1
+        heads.append(load_file(str(Path(events[0].run_dir) / "model.safetensors")))
+    assert heads[0].keys() == {"output.weight", "output.bias", "words.weight"}
+    assert all(torch.allclose(heads[0][k], heads[1][k], atol=1e-5) for k in heads[0])
+
+
+def test_a_run_saved_before_the_words_head_still_loads(tiny_encoder_dir, sentiment_data, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    _, run_dir = train_encoder(sentiment_data, tiny_encoder_dir, tmp_path)
+    settings = json.loads((run_dir / "encoder.json").read_text())
+    del settings["bag"]
+    (run_dir / "encoder.json").write_text(json.dumps(settings))
+    head = load_file(str(run_dir / "model.safetensors"))
+    save_file({k: v for k, v in head.items() if k.startswith("output.")}, str(run_dir / "model.safetensors"))
+
+    predictor = Predictor.load(run_dir)
+    assert predictor.predict("a great film").label in ("positive", "negative")
+    words, _ = predictor.scorer.explainer().attribute(
+        "a great film", None, [], lambda logits: logits.softmax(-1)[:, 1], "integrated-gradients"
+    )
+    assert [w.end for w in words] == [1, 7, 12]
+
+
 def test_contrastive_mode_fine_tunes_the_encoder_and_saves_it(tiny_encoder_dir, sentiment_data, tmp_path):
     from sentence_transformers import SentenceTransformer
 
@@ -88,9 +122,6 @@ def test_contrastive_mode_fine_tunes_the_encoder_and_saves_it(tiny_encoder_dir, 
         tmp_path,
         setfit_mode="contrastive",
         time_budget=0.05,
-        epochs=20,
-        lr=0.05,
-        patience=0,
     )
 
     model = json.loads((run_dir / "run.json").read_text())["model"]
@@ -196,7 +227,7 @@ def test_offline_encoders_list_the_bundled_minilm():
 
 
 def test_the_real_bundled_minilm_learns_sentiment_frozen(sentiment_data, tmp_path):
-    events, run_dir = train_encoder(sentiment_data, "bundled-minilm", tmp_path, epochs=30, patience=0)
+    events, run_dir = train_encoder(sentiment_data, "bundled-minilm", tmp_path)
 
     assert of_kind(events, Finished)[0].metrics["accuracy"] >= 0.9
     assert not json.loads((run_dir / "encoder.json").read_text())["stored"]  # a reference to the installed package
@@ -219,7 +250,7 @@ def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_
             writer.writerow([text, "|".join(t for t, on in (("upbeat", i % 2), ("film", "film" in text)) if on)])
     data = load_data(DataSpec(path=str(tmp_path / "topics.csv"), task="multi-label"), seed=0)
 
-    events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path, epochs=30, lr=0.05, patience=0)
+    events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path)
 
     assert events[-1].metrics["f1_micro"] > 0.6
     answer = Predictor.load(run_dir).predict("the film was great fun")

@@ -190,10 +190,10 @@ def describe_event(event: Event) -> str:
     """One line that tells a person what happened: the CLI prints it, the app's log shows it."""
     if isinstance(event, Started):
         length = f", max length {event.max_length} tokens" if event.max_length else ""
+        steps = f"up to {event.total_steps} steps" if event.total_steps else "the model fitted before it started"
         return (
             f"Started {event.model} ({event.task}) on {event.device} ({precision_words(event.precision)}): "
-            f"{event.train_rows} training rows, {event.validation_rows} validation rows, up to {event.total_steps} "
-            f"steps{length}."
+            f"{event.train_rows} training rows, {event.validation_rows} validation rows, {steps}{length}."
         )
     if isinstance(event, Step):
         return (

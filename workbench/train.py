@@ -163,9 +163,10 @@ class TrainingRun:
         # Each process takes every n-th batch; the prepared scheduler steps once per process at each optimiser step.
         batches_per_process = math.ceil(len(bundle.train_loader) / accelerator.num_processes)
         self.steps_per_epoch = math.ceil(batches_per_process / config.grad_accumulation)
-        self.total_steps = self.steps_per_epoch * config.epochs  # a time budget may shorten it after calibration
+        # a time budget may shorten it after calibration; a model fitted in the build takes no steps
+        self.total_steps = 0 if bundle.fitted else self.steps_per_epoch * config.epochs
         self.clock, self.last_event, self.evaluations = clock, 0.0, 0
-        self.budget = self._budget(budget_seconds) if budget_seconds else None
+        self.budget = self._budget(budget_seconds) if budget_seconds and not bundle.fitted else None
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_factor)
         self.model, self.optimizer, self.train_loader, self.scheduler = accelerator.prepare(
             bundle.model, optimizer, bundle.train_loader, scheduler
@@ -245,6 +246,10 @@ class TrainingRun:
         )
 
     def run(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
+        if self.bundle.fitted:  # nothing to step: the validation rows score the fitted model, then it is saved
+            yield self.evaluate_epoch(1.0)
+            yield self.save_finished()
+            return
         self.model.train()
         samples, stale = 0, 0
         epoch = 0

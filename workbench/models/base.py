@@ -28,6 +28,7 @@ class ModelBundle:
     save: Callable[[nn.Module, Path], None]
     name: str
     info: dict[str, Any]  # recorded in the run (e.g. max_length, parameter count)
+    fitted: bool = False  # the build fitted the model with a solver: the loop scores it once and saves it, no steps
 
 
 @dataclass(frozen=True)

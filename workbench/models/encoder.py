@@ -1,12 +1,14 @@
 """The sentence-encoder family ("setfit"): a sentence-transformers encoder (the bundled MiniLM, all-mpnet-base-v2
 when its packages are installed, any sentence-transformers folder or Hub id) and a linear head over its embeddings.
 Two modes: `frozen` embeds every text once (cached for the process, so a second run on the same texts starts at
-once) and trains only the head, in seconds; `contrastive` first fine-tunes the encoder as SetFit does
-(`contrastive.py`), then embeds and trains the head alike. The generic loop (train.py) trains the head on the
-cached embeddings, so early stopping, the tasks' losses, events and the time budget are the same as for BERT.
+once) and fits only the head, in seconds; `contrastive` first fine-tunes the encoder as SetFit does
+(`contrastive.py`), then embeds and fits the head alike. The head (`head.py`) reads the embedding and the text's
+TF-IDF bag of words, and is fitted to convergence by a solver during the build (the bundle says `fitted`), so the
+training loop only scores it on the validation rows and saves it, with the tasks' losses and reports as for BERT.
 
-A run folder holds the head (`model.safetensors`), `encoder.json`, and either a reference to an offline encoder
-(frozen mode on the bundled MiniLM or the installed mpnet) or the encoder itself in `encoder/` (safetensors).
+A run folder holds the head (`model.safetensors`), `encoder.json` (with the bag's vocabulary and idf weights), and
+either a reference to an offline encoder (frozen mode on the bundled MiniLM or the installed mpnet) or the encoder
+itself in `encoder/` (safetensors).
 """
 
 from __future__ import annotations
@@ -27,43 +29,19 @@ from ..config import AUTO, SETFIT
 from ..data import ModelInputs, list_names
 from ..runs import atomic_write_json, atomic_write_with
 from . import contrastive
+from ..tasks import rules_for
 from .base import FamilyDefaults, ModelBundle, OnnxModule
 from .embeddings import load_encoder, pair_features
+from .head import Head, HeadExplainer, bag_matrix, dense_rows, fit_bag, fit_head
+from .mlp import MAX_VOCABULARY, Featurizer
 
 FROZEN, CONTRASTIVE = "frozen", "contrastive"
 MODES = (FROZEN, CONTRASTIVE)
-CENTROID_SCALE = 10.0  # logits of about +-2 at the start for MiniLM's and mpnet's normalised embeddings
 CONTRASTIVE_SHARE = 0.6  # of the time budget, for fine-tuning the encoder; embedding and the head take the rest
 ENCODER_FOLDER, SETTINGS_FILE = "encoder", "encoder.json"
 OWNED_NAMES = {SETFIT, "encoder", "sentence-encoder"}
 # measured on the 2-core CPU (benchmarks/encoder_routes.py): seconds to embed one drug review (about 90 words)
 EMBED_SECONDS = {encoders.MINILM: 0.02, encoders.MPNET: 0.1}
-
-
-class Head(nn.Module):
-    """A linear layer over the (frozen) embeddings: logistic regression for classes, a line for a number."""
-
-    def __init__(self, n_in: int, n_outputs: int):
-        super().__init__()
-        self.output = nn.Linear(n_in, n_outputs)
-
-    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
-        return self.output(embeddings)
-
-
-def start_at_centroids(head: Head, embeddings: torch.Tensor, labels: list[int], scale: float = CENTROID_SCALE) -> None:
-    """Start the head as a nearest-centroid classifier (each class's direction from the mean of all rows to the mean
-    of its rows): on a few rows per class the validation rows are too few to choose an epoch well, and the loop
-    keeps the first best epoch, so the head must be a fair classifier from its first step on."""
-    targets = torch.tensor(labels)
-    mean = embeddings.mean(0)
-    with torch.no_grad():
-        for c in range(head.output.out_features):
-            rows = embeddings[targets == c]
-            if len(rows):
-                direction = rows.mean(0) - mean
-                head.output.weight[c] = scale * direction / direction.norm().clamp(min=1e-6)
-        head.output.bias.copy_(-(head.output.weight @ mean))
 
 
 def mode_for(config: Any) -> str:
@@ -73,12 +51,14 @@ def mode_for(config: Any) -> str:
     return mode
 
 
-def _loader(embeddings: torch.Tensor, labels: list, batch_size: int, generator: torch.Generator | None) -> DataLoader:
+def _loader(
+    embeddings: torch.Tensor, words: torch.Tensor, labels: list, batch_size: int, generator: torch.Generator | None
+) -> DataLoader:
     targets = torch.tensor(labels)
 
     def collate(indices: list[int]) -> dict[str, torch.Tensor]:
         index = torch.tensor(indices)
-        return {"embeddings": embeddings[index], "labels": targets[index]}
+        return {"embeddings": embeddings[index], "words": dense_rows(words, index), "labels": targets[index]}
 
     return DataLoader(
         range(len(labels)),
@@ -114,21 +94,31 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
     cache_key = name if mode == FROZEN and name in encoders.PARAMETERS else None  # an offline encoder never changes
     x_train = pair_features(encoder, train, cache_key)
     x_validation = pair_features(encoder, validation, cache_key)
-    head = Head(x_train.shape[1], data.n_outputs)
-    if data.task.value == "single-label":
-        start_at_centroids(head, x_train, train["label"])
-    saved = {"mode": mode, "encoder": name, "pairs": "text_pair" in train, "inputs": x_train.shape[1]}
+    bag = fit_bag(train)
+    words_train, words_validation = bag_matrix(bag, train), bag_matrix(bag, validation)
+    head = Head(x_train.shape[1], data.n_outputs, bag.size)
+    rules = rules_for(data, config.class_weights)
+    iterations = fit_head(head, x_train, words_train, torch.tensor(train["label"]), rules.loss)
+    saved = {
+        "mode": mode,
+        "encoder": name,
+        "pairs": "text_pair" in train,
+        "inputs": x_train.shape[1],
+        "bag": bag.to_dict(),
+    }
+    info["head"] = {"solver": "L-BFGS", "C": 1.0, "iterations": iterations, "words": bag.size}
 
     def save(trained: nn.Module, folder: Path) -> None:
         save_run(trained, encoder, saved, folder)
 
     return ModelBundle(
         model=head,
-        train_loader=_loader(x_train, train["label"], config.batch_size, generator),
-        eval_loader=_loader(x_validation, validation["label"], 256, None),
+        train_loader=_loader(x_train, words_train, train["label"], config.batch_size, generator),
+        eval_loader=_loader(x_validation, words_validation, validation["label"], 256, None),
         save=save,
         name=SETFIT,
         info={**info, "parameters": sum(p.numel() for p in head.parameters()), "inputs": x_train.shape[1]},
+        fitted=True,
     )
 
 
@@ -150,12 +140,13 @@ def save_run(head: nn.Module, encoder: Any, settings: dict[str, Any], folder: Pa
     atomic_write_json(folder / SETTINGS_FILE, record)
 
 
-def load_run(folder: Path) -> tuple[Any, Head, dict[str, Any]]:
+def load_run(folder: Path) -> tuple[Any, Head, dict[str, Any], Featurizer | None]:
     settings = json.loads((folder / SETTINGS_FILE).read_text())
     encoder = load_encoder(str(folder / ENCODER_FOLDER) if settings["stored"] else settings["encoder"])
-    head = Head(settings["inputs"], settings["outputs"])
+    bag = Featurizer.from_dict(settings["bag"]) if "bag" in settings else None  # runs before the bag had none
+    head = Head(settings["inputs"], settings["outputs"], bag.size if bag else 0)
     head.load_state_dict(load_file(str(folder / "model.safetensors")))
-    return encoder, head.eval(), settings
+    return encoder, head.eval(), settings, bag
 
 
 class EncoderClassifier(nn.Module):
@@ -176,18 +167,27 @@ class EncoderClassifier(nn.Module):
 
 
 class EncoderScorer:
-    """A saved run: embeds the texts (and the pairs' second texts), then applies the head."""
+    """A saved run: embeds the texts (and the pairs' second texts) and weighs their words, then applies the head."""
 
-    def __init__(self, encoder: Any, head: Head, settings: dict[str, Any]):
-        self.encoder, self.head, self.settings = encoder, head, settings
+    def __init__(self, encoder: Any, head: Head, settings: dict[str, Any], bag: Featurizer | None):
+        self.encoder, self.head, self.settings, self.bag = encoder, head, settings, bag
         self.device = next(encoder.parameters()).device
         self.head.to(self.device)
+        self.key = None if settings["stored"] else settings["encoder"]  # an unchanged offline encoder: cached
+
+    def rows(self, texts: list[str], pairs: list[str] | None) -> dict[str, list]:
+        return {"text": texts, **({"text_pair": pairs or [""] * len(texts)} if self.settings["pairs"] else {})}
 
     @torch.inference_mode()
     def logits(self, inputs: ModelInputs) -> torch.Tensor:
-        rows = {"text": list(inputs.texts), **({"text_pair": list(inputs.pairs)} if self.settings["pairs"] else {})}
-        key = None if self.settings["stored"] else self.settings["encoder"]  # an unchanged offline encoder
-        return self.head(pair_features(self.encoder, rows, key).to(self.device)).float().cpu()
+        rows = self.rows(list(inputs.texts), list(inputs.pairs) if inputs.pairs is not None else None)
+        embeddings = pair_features(self.encoder, rows, self.key).to(self.device)
+        words = bag_matrix(self.bag, rows).to_dense().to(self.device) if self.bag is not None else None
+        return self.head(embeddings, words).float().cpu()
+
+    def embedding(self, text: str, pair: str | None) -> torch.Tensor:
+        rows = self.rows([text], [pair or ""])
+        return pair_features(self.encoder, rows, self.key).clone().to(self.device)  # a constant for autograd
 
     def explainer(self, feature_names: Any = ()) -> Any:
         if self.settings["pairs"]:
@@ -197,9 +197,12 @@ class EncoderScorer:
             )
         from ..explain import BertExplainer
 
-        return BertExplainer(
+        encoder_part = BertExplainer(
             EncoderClassifier(self.encoder, self.head), self.encoder.tokenizer, self.encoder.max_seq_length
         )
+        if self.bag is None:
+            return encoder_part
+        return HeadExplainer(encoder_part, self.head, self.bag, self.embedding)
 
 
 def describe(name: str, mode: str, n_outputs: int) -> dict[str, Any]:
@@ -210,11 +213,13 @@ def describe(name: str, mode: str, n_outputs: int) -> dict[str, Any]:
     cost = EMBED_SECONDS.get(name)
     parts = [(f"encoder: {name} ({'fine-tuned, then ' if mode == CONTRASTIVE else ''}frozen)", parameters or 0)]
     parts.append((f"head: Linear({dimension or 'd'} → {n_outputs})", head or 0))
+    parts.append((f"words: Linear(TF-IDF terms, at most {MAX_VOCABULARY:,} → {n_outputs})", MAX_VOCABULARY * n_outputs))
     return {
         "title": f"Sentence encoder + head ({name}, {mode})",
-        "total": (parameters or 0) + (head or 0),
+        "total": (parameters or 0) + (head or 0) + MAX_VOCABULARY * n_outputs,
         "parts": parts,
-        "note": "Each text is embedded once and only the head trains"
+        "note": "Each text is embedded once; the head, over the embedding and the text's TF-IDF words, is fitted as "
+        "a logistic regression in seconds"
         + (
             " (after SetFit's contrastive fine-tuning of the encoder, which takes most of the time budget)"
             if mode == CONTRASTIVE
