@@ -28,8 +28,8 @@ from .. import encoders
 from ..config import AUTO, SETFIT
 from ..data import ModelInputs, list_names
 from ..runs import atomic_write_json, atomic_write_with
-from . import contrastive
 from ..tasks import rules_for
+from . import contrastive
 from .base import FamilyDefaults, ModelBundle, OnnxModule
 from .embeddings import load_encoder, pair_features
 from .head import Head, HeadExplainer, bag_matrix, dense_rows, fit_bag, fit_head
