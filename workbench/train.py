@@ -375,6 +375,8 @@ class TrainingRun:
         if self.run_dir is None:
             return
         model = self.accelerator.unwrap_model(self.model)
+        if status == Status.FINISHED and self.bundle.final is not None:
+            model = self.bundle.final
         self.rules.finalise(model)  # the run is over: the model is only saved from here on
         self.bundle.save(model, self.run_dir)
         if metrics is not None:

@@ -28,7 +28,13 @@ def _validation_rows(predictor: Predictor) -> tuple[ModelInputs, torch.Tensor, l
     table = datasets.Dataset.from_parquet(str(path), keep_in_memory=True)
     pairs = table["text_pair"][:] if "text_pair" in table.column_names else None
     inputs = ModelInputs(table["text"][:], pairs if predictor.reads_pairs else None, table["features"][:])
-    return inputs, torch.tensor(table["label"][:]), []
+    notes = []
+    if (predictor.record.model.details.get("head") or {}).get("refitted"):
+        notes.append(
+            "The saved head was fitted again on these validation rows after they had scored it, so its scores here "
+            "are optimistic; the run's recorded scores are the honest ones (or evaluate it on a labelled file)."
+        )
+    return inputs, torch.tensor(table["label"][:]), notes
 
 
 def _csv_rows(predictor: Predictor, path: str | Path) -> tuple[ModelInputs, torch.Tensor, list[str]]:

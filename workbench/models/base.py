@@ -29,6 +29,7 @@ class ModelBundle:
     name: str
     info: dict[str, Any]  # recorded in the run (e.g. max_length, parameter count)
     fitted: bool = False  # the build fitted the model with a solver: the loop scores it once and saves it, no steps
+    final: nn.Module | None = None  # saved in place of the scored model when the run finishes (refitted on all rows)
 
 
 @dataclass(frozen=True)

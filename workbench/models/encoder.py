@@ -32,7 +32,7 @@ from ..tasks import rules_for
 from . import contrastive
 from .base import FamilyDefaults, ModelBundle, OnnxModule
 from .embeddings import load_encoder, pair_features
-from .head import Head, HeadExplainer, bag_matrix, dense_rows, fit_bag, fit_head
+from .head import Head, HeadExplainer, bag_matrix, dense_rows, fitted_head
 from .mlp import MAX_VOCABULARY, Featurizer
 
 FROZEN, CONTRASTIVE = "frozen", "contrastive"
@@ -94,31 +94,33 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
     cache_key = name if mode == FROZEN and name in encoders.PARAMETERS else None  # an offline encoder never changes
     x_train = pair_features(encoder, train, cache_key)
     x_validation = pair_features(encoder, validation, cache_key)
-    bag = fit_bag(train)
-    words_train, words_validation = bag_matrix(bag, train), bag_matrix(bag, validation)
-    head = Head(x_train.shape[1], data.n_outputs, bag.size)
-    rules = rules_for(data, config.class_weights)
-    iterations = fit_head(head, x_train, words_train, torch.tensor(train["label"]), rules.loss)
+    loss = rules_for(data, config.class_weights).loss
+    head, bag, iterations = fitted_head(x_train, train, loss, data.n_outputs)
+    # The validation rows score the head fitted without them; then the head is fitted again on every labelled row
+    # and that one is saved: a fifth more rows, and no dependence on which rows the seed held back.
+    every_row = {key: train[key] + validation[key] for key in ("text", "text_pair", "label") if key in train}
+    final, final_bag, _ = fitted_head(torch.cat([x_train, x_validation]), every_row, loss, data.n_outputs)
     saved = {
         "mode": mode,
         "encoder": name,
         "pairs": "text_pair" in train,
         "inputs": x_train.shape[1],
-        "bag": bag.to_dict(),
+        "bag": final_bag.to_dict(),
     }
-    info["head"] = {"solver": "L-BFGS", "C": 1.0, "iterations": iterations, "words": bag.size}
+    info["head"] = {"solver": "L-BFGS", "C": 1.0, "iterations": iterations, "words": bag.size, "refitted": True}
 
     def save(trained: nn.Module, folder: Path) -> None:
         save_run(trained, encoder, saved, folder)
 
     return ModelBundle(
         model=head,
-        train_loader=_loader(x_train, words_train, train["label"], config.batch_size, generator),
-        eval_loader=_loader(x_validation, words_validation, validation["label"], 256, None),
+        train_loader=_loader(x_train, bag_matrix(bag, train), train["label"], config.batch_size, generator),
+        eval_loader=_loader(x_validation, bag_matrix(bag, validation), validation["label"], 256, None),
         save=save,
         name=SETFIT,
         info={**info, "parameters": sum(p.numel() for p in head.parameters()), "inputs": x_train.shape[1]},
         fitted=True,
+        final=final,
     )
 
 

@@ -57,6 +57,16 @@ def bag_matrix(bag: Featurizer, rows: dict[str, Any]) -> torch.Tensor:
     return torch.sparse_coo_tensor(indices, values, (len(text_rows), bag.size), check_invariants=True).coalesce()
 
 
+def fitted_head(
+    embeddings: torch.Tensor, rows: dict[str, list], loss: Callable, n_outputs: int
+) -> tuple[Head, Featurizer, int]:
+    """A bag of the rows' words and a head fitted on their embeddings and words; and the solver's iterations."""
+    bag = fit_bag(rows)
+    head = Head(embeddings.shape[1], n_outputs, bag.size)
+    iterations = fit_head(head, embeddings, bag_matrix(bag, rows), torch.tensor(rows["label"]), loss)
+    return head, bag, iterations
+
+
 def dense_rows(matrix: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return matrix.index_select(0, index).to_dense()
 
