@@ -73,8 +73,9 @@ def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
             f"most of the {budget:.0f} s budget"
         )
     return SETFIT, (
-        f"the sentence encoder {name} with a trained head, as there are {per_class:.0f} training rows per class, "
-        f"at most {most}, where it scored higher than fine-tuning (docs/encoders.md)"
+        f"the sentence encoder {name} with a head fitted on its embeddings and the words, as there are "
+        f"{per_class:.0f} training rows per class, at most {most}, where it scored higher than fine-tuning "
+        "(docs/encoders.md)"
     )
 
 
