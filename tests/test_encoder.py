@@ -257,3 +257,24 @@ def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_
     assert events[-1].metrics["f1_micro"] > 0.6
     answer = Predictor.load(run_dir).predict("the film was great fun")
     assert set(answer.labels) <= {"upbeat", "film"} and set(answer.probabilities) == {"upbeat", "film"}
+
+
+def test_a_number_to_predict_is_answered_in_its_own_unit(tiny_encoder_dir, tmp_path):
+    import csv
+    import random
+
+    from engine_helpers import sentiment_text
+
+    rng = random.Random(0)
+    with (tmp_path / "ratings.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "rating"])
+        for i in range(80):
+            writer.writerow([sentiment_text(rng, "positive" if i % 2 else "negative"), 90 if i % 2 else 10])
+    data = load_data(DataSpec(path=str(tmp_path / "ratings.csv"), task="regression"), seed=0)
+
+    events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path)
+
+    predictor = Predictor.load(run_dir)
+    good, bad = predictor.predict(["a great wonderful film", "a dull boring waste"])
+    assert good.value > 60 and bad.value < 40  # the target's unit (10 to 90), not its standardised scale

@@ -244,6 +244,9 @@ class Regression:
     def finalise(self, model: torch.nn.Module) -> None:
         """Fold the target's scale into the output layer (w * std, b * std + mean), so that the saved model, and
         `transformers.pipeline` on its folder, answer in the target's unit."""
+        if hasattr(model, "scale_outputs"):  # a model whose output is a sum of layers (the encoder's head)
+            model.scale_outputs(self.scale.std, self.scale.mean)
+            return
         output = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
         if output.out_features != 1:
             raise ValueError(f"A regression model ends in one output, not {output.out_features}.")

@@ -40,6 +40,14 @@ class Head(nn.Module):
             return logits + torch.sparse.mm(words, self.words.weight.t())
         return logits + self.words(words)
 
+    @torch.no_grad()
+    def scale_outputs(self, std: float, mean: float) -> None:
+        """Answer `output * std + mean` (a regression's target unit): both layers' weights scaled, the bias moved."""
+        self.output.weight.mul_(std)
+        self.output.bias.mul_(std).add_(mean)
+        if self.words is not None:
+            self.words.weight.mul_(std)
+
 
 def fit_bag(rows: dict[str, list]) -> Featurizer:
     """The TF-IDF bag of the training texts (and of the pairs' second texts), the MLP family's featurizer with no
