@@ -237,20 +237,27 @@ def test_the_real_bundled_minilm_learns_sentiment_frozen(sentiment_data, tmp_pat
     assert Predictor.load(run_dir).predict("what a dull, boring waste").label == "negative"
 
 
-def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_path):
+def reviews_with(path: Path, column: str, answer) -> Path:
+    """80 reviews, every other one positive, with `answer(i, text)` in `column`."""
     import csv
     import random
 
     from engine_helpers import sentiment_text
 
     rng = random.Random(0)
-    with (tmp_path / "topics.csv").open("w", newline="") as handle:
+    with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["text", "topics"])
+        writer.writerow(["text", column])
         for i in range(80):
             text = sentiment_text(rng, "positive" if i % 2 else "negative")
-            writer.writerow([text, "|".join(t for t, on in (("upbeat", i % 2), ("film", "film" in text)) if on)])
-    data = load_data(DataSpec(path=str(tmp_path / "topics.csv"), task="multi-label"), seed=0)
+            writer.writerow([text, answer(i, text)])
+    return path
+
+
+def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_path):
+    topics = lambda i, text: "|".join(t for t, on in (("upbeat", i % 2), ("film", "film" in text)) if on)  # noqa: E731
+    path = reviews_with(tmp_path / "topics.csv", "topics", topics)
+    data = load_data(DataSpec(path=str(path), task="multi-label"), seed=0)
 
     events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path)
 
@@ -260,18 +267,8 @@ def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_
 
 
 def test_a_number_to_predict_is_answered_in_its_own_unit(tiny_encoder_dir, tmp_path):
-    import csv
-    import random
-
-    from engine_helpers import sentiment_text
-
-    rng = random.Random(0)
-    with (tmp_path / "ratings.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "rating"])
-        for i in range(80):
-            writer.writerow([sentiment_text(rng, "positive" if i % 2 else "negative"), 90 if i % 2 else 10])
-    data = load_data(DataSpec(path=str(tmp_path / "ratings.csv"), task="regression"), seed=0)
+    path = reviews_with(tmp_path / "ratings.csv", "rating", lambda i, text: 90 if i % 2 else 10)
+    data = load_data(DataSpec(path=str(path), task="regression"), seed=0)
 
     events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path)
 

@@ -163,8 +163,7 @@ class TrainingRun:
         # Each process takes every n-th batch; the prepared scheduler steps once per process at each optimiser step.
         batches_per_process = math.ceil(len(bundle.train_loader) / accelerator.num_processes)
         self.steps_per_epoch = math.ceil(batches_per_process / config.grad_accumulation)
-        # a time budget may shorten it after calibration; a model fitted in the build takes no steps
-        self.total_steps = 0 if bundle.fitted else self.steps_per_epoch * config.epochs
+        self.total_steps = 0 if bundle.fitted else self.steps_per_epoch * config.epochs  # a budget may shorten it
         self.clock, self.last_event, self.evaluations = clock, 0.0, 0
         self.budget = self._budget(budget_seconds) if budget_seconds and not bundle.fitted else None
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_factor)
@@ -374,9 +373,8 @@ class TrainingRun:
         self.accelerator.wait_for_everyone()
         if self.run_dir is None:
             return
-        model = self.accelerator.unwrap_model(self.model)
-        if status == Status.FINISHED and self.bundle.final is not None:
-            model = self.bundle.final
+        final = self.bundle.final if status == Status.FINISHED else None  # e.g. refitted on every labelled row
+        model = final if final is not None else self.accelerator.unwrap_model(self.model)
         self.rules.finalise(model)  # the run is over: the model is only saved from here on
         self.bundle.save(model, self.run_dir)
         if metrics is not None:
