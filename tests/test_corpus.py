@@ -114,18 +114,17 @@ def test_100k_rows_start_training_and_ctrl_c_leaves_an_interrupted_run(corpus, t
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal sends it: a suite started in the background (`make test &`) ignores SIGINT, its
+        # children inherit that, and Python then never raises KeyboardInterrupt (the run trained to its end)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     began = time.monotonic()
     started = process.stdout.readline()  # "Started mlp on cpu (...): 98000 training rows, ..." once all is ready
     ready = time.monotonic() - began
-    # Ctrl-C once a step is reported: a signal sent the moment Started was read was once lost on a fresh clone (the
-    # training ran to its end, exit 0; cause not found, it passed on every rerun)
-    first_step = process.stdout.readline()
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     print(f"\n100k rows: CLI ready to train after {ready:.1f}s (including imports)")
     assert "98000 training rows" in started, started + stderr  # validation: 2,000 rows, not 20%
-    assert first_step.startswith("Step "), first_step
     assert process.returncode == 130 and stderr.strip() == "interrupted", (stdout, stderr)
     listed = runs.list_runs(tmp_path)
     assert [r.status for r in listed] == ["interrupted"]
