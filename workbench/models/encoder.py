@@ -30,9 +30,9 @@ from ..data import ModelInputs, list_names
 from ..runs import atomic_write_json, atomic_write_with
 from ..tasks import rules_for
 from . import contrastive
-from .base import FamilyDefaults, ModelBundle, OnnxModule
+from .base import FamilyDefaults, ModelBundle, OnnxModule, parameter_count
 from .embeddings import load_encoder, pair_features
-from .head import Head, HeadExplainer, bag_matrix, dense_rows, fitted_head
+from .head import C, Head, HeadExplainer, bag_matrix, dense_rows, fitted_head
 from .mlp import MAX_VOCABULARY, Featurizer
 
 FROZEN, CONTRASTIVE = "frozen", "contrastive"
@@ -95,32 +95,38 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
     x_train = pair_features(encoder, train, cache_key)
     x_validation = pair_features(encoder, validation, cache_key)
     loss = rules_for(data, config.class_weights).loss
-    head, bag, iterations = fitted_head(x_train, train, loss, data.n_outputs)
+    fitted = fitted_head(x_train, train, loss, data.n_outputs)
     # The validation rows score the head fitted without them; then the head is fitted again on every labelled row
     # and that one is saved: a fifth more rows, and no dependence on which rows the seed held back.
     every_row = {key: train[key] + validation[key] for key in ("text", "text_pair", "label") if key in train}
-    final, final_bag, _ = fitted_head(torch.cat([x_train, x_validation]), every_row, loss, data.n_outputs)
+    final = fitted_head(torch.cat([x_train, x_validation]), every_row, loss, data.n_outputs)
     saved = {
         "mode": mode,
         "encoder": name,
         "pairs": "text_pair" in train,
         "inputs": x_train.shape[1],
-        "bag": final_bag.to_dict(),
+        "bag": final.bag.to_dict(),
     }
-    info["head"] = {"solver": "L-BFGS", "C": 1.0, "iterations": iterations, "words": bag.size, "refitted": True}
+    info["head"] = {
+        "solver": "L-BFGS",
+        "C": C,
+        "iterations": fitted.iterations,
+        "words": fitted.bag.size,
+        "refitted": True,
+    }
 
     def save(trained: nn.Module, folder: Path) -> None:
         save_run(trained, encoder, saved, folder)
 
     return ModelBundle(
-        model=head,
-        train_loader=_loader(x_train, bag_matrix(bag, train), train["label"], config.batch_size, generator),
-        eval_loader=_loader(x_validation, bag_matrix(bag, validation), validation["label"], 256, None),
+        model=fitted.head,
+        train_loader=_loader(x_train, fitted.words, train["label"], config.batch_size, generator),
+        eval_loader=_loader(x_validation, bag_matrix(fitted.bag, validation), validation["label"], 256, None),
         save=save,
         name=SETFIT,
-        info={**info, "parameters": sum(p.numel() for p in head.parameters()), "inputs": x_train.shape[1]},
+        info={**info, "parameters": parameter_count(fitted.head), "inputs": x_train.shape[1]},
         fitted=True,
-        final=final,
+        final=final.head,
     )
 
 

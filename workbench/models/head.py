@@ -12,7 +12,7 @@ by 0.05 from seed to seed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -65,14 +65,20 @@ def bag_matrix(bag: Featurizer, rows: dict[str, Any]) -> torch.Tensor:
     return torch.sparse_coo_tensor(indices, values, (len(text_rows), bag.size), check_invariants=True).coalesce()
 
 
-def fitted_head(
-    embeddings: torch.Tensor, rows: dict[str, list], loss: Callable, n_outputs: int
-) -> tuple[Head, Featurizer, int]:
-    """A bag of the rows' words and a head fitted on their embeddings and words; and the solver's iterations."""
+class Fitted(NamedTuple):
+    head: Head
+    bag: Featurizer
+    words: torch.Tensor  # the rows' TF-IDF vectors (sparse), kept for the training loader
+    iterations: int
+
+
+def fitted_head(embeddings: torch.Tensor, rows: dict[str, list], loss: Callable, n_outputs: int) -> Fitted:
+    """A bag of the rows' words and a head fitted on their embeddings and words."""
     bag = fit_bag(rows)
+    words = bag_matrix(bag, rows)
     head = Head(embeddings.shape[1], n_outputs, bag.size)
-    iterations = fit_head(head, embeddings, bag_matrix(bag, rows), torch.tensor(rows["label"]), loss)
-    return head, bag, iterations
+    iterations = fit_head(head, embeddings, words, torch.tensor(rows["label"]), loss)
+    return Fitted(head, bag, words, iterations)
 
 
 def dense_rows(matrix: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
