@@ -21,6 +21,7 @@ from drug_reviews import write_csvs
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
 from workbench.encoders import installed_encoder_names
+from workbench.events import started_of
 from workbench.metrics.report import evaluate_run
 from workbench.train import train
 
@@ -40,7 +41,7 @@ def seconds_per_1000_rows(model: str, train_csv: Path, folder: str) -> float:
 def quality(model: str, minutes: float, train_csv: Path, test_csv: Path, folder: str) -> dict:
     data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"))
     events = list(train(TrainConfig(model=model, time_budget=minutes, output=folder), data))
-    scores = evaluate_run(events[0].run_dir, test_csv)
+    scores = evaluate_run(started_of(events).run_dir, test_csv)
     return {
         "minutes": minutes,
         "f1_macro": round(scores["f1_macro"], 4),

@@ -45,6 +45,7 @@ from task_data import multilabel_csvs, tweet_classes_csvs
 
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
+from workbench.events import started_of
 from workbench.predict import Predictor
 from workbench.train import train
 
@@ -130,7 +131,7 @@ def workbench_route(train_csv: Path, test: list[dict], label: str, seed: int, **
             events = list(train(TrainConfig(output=out, seed=seed, **settings), load_data(spec, seed=seed)))
             if events[-1].kind != "finished":
                 raise RuntimeError(f"training ended with {events[-1]}")
-            answers = Predictor.load(events[0].run_dir).predict([r["text"] for r in test])
+            answers = Predictor.load(started_of(events).run_dir).predict([r["text"] for r in test])
             return score([r[label] for r in test], [a.label for a in answers], multi)
 
     seconds, scores = timed(run)

@@ -21,6 +21,7 @@ from pathlib import Path
 import common  # noqa: F401  (offline settings first)
 from common import arg, read_texts, report
 
+from workbench.events import started_of
 from workbench.explain import METHODS, explain
 from workbench.predict import Predictor
 
@@ -37,7 +38,7 @@ def drug_reviews_run(folder: str) -> tuple[Path, Path]:
     train_csv, test_csv = write_csvs(Path(folder) / "data")
     data = load_data(DataSpec(str(train_csv), text_column="text", label_columns=("label",)))
     events = list(train(TrainConfig(time_budget=2.0, output=str(Path(folder) / "runs")), data))
-    return Path(events[0].run_dir), test_csv
+    return Path(started_of(events).run_dir), test_csv
 
 
 def without(text: str, explanation_words: list, drop: set[int]) -> str:

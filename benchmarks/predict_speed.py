@@ -32,6 +32,7 @@ from transformers import pipeline
 from workbench import runs
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
+from workbench.events import started_of
 from workbench.export import export_run, missing_packages
 from workbench.models import family_of_kind
 from workbench.predict import Predictor
@@ -47,7 +48,7 @@ TARGETS = {"onnx_fp32": (4.0, 2.0, 0.995), "onnx_int8": (4.0, 2.0, 0.98)}
 def fine_tuned_run(csv_path: Path, text_column: str, folder: str) -> Path:
     data = load_data(DataSpec(str(csv_path), text_column=text_column))
     events = list(train(TrainConfig(epochs=1, output=folder), data))
-    return Path(events[0].run_dir)
+    return Path(started_of(events).run_dir)
 
 
 def our_sides(run_dir: Path, folder: str) -> dict[str, tuple[Predictor, int, float]]:

@@ -32,6 +32,7 @@ from task_data import tweet_classes_csvs
 
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
+from workbench.events import started_of
 from workbench.metrics.report import evaluate_run
 from workbench.train import train
 
@@ -76,13 +77,13 @@ def workbench(model: str, train_csv: Path, test_csv: Path, folder: str, cpu_bf16
     data = load_data(DataSpec(str(train_csv), text_column="text", label_columns="label"), seed=seed)
     config = TrainConfig(model=model, output=folder, cpu_bf16=cpu_bf16, seed=seed)
     seconds, events = timed(lambda: list(train(config, data)))
-    report_ = evaluate_run(events[0].run_dir, test_csv)
+    report_ = evaluate_run(started_of(events).run_dir, test_csv)
     return {
         "f1_macro": round(report_["f1_macro"], 4),
         "accuracy": round(report_["accuracy"], 4),
         "seconds": round(seconds, 1),
         "steps": events[-1].step,
-        "model": events[0].model,
+        "model": started_of(events).model,
     }
 
 

@@ -28,6 +28,7 @@ from task_peers import multilabel_tfidf_logistic, numeric_mlp, numeric_ridge, te
 from workbench import tasks
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
+from workbench.events import started_of
 from workbench.metrics import compute_multilabel_metrics
 from workbench.metrics.report import _csv_rows, _validation_rows, evaluate_run
 from workbench.predict import Predictor
@@ -68,7 +69,7 @@ KEPT = (
 def ours(train_csv: Path, test_csv: Path, columns: dict, model: str, folder: str) -> tuple[dict, Path]:
     data = load_data(DataSpec(str(train_csv), **columns))
     seconds, events = timed(lambda: list(train(TrainConfig(model=model, output=folder), data)))
-    run_dir = Path(events[0].run_dir)
+    run_dir = Path(started_of(events).run_dir)
     scores = evaluate_run(run_dir, test_csv)
     return {k: round(v, 4) for k, v in scores.items() if k in KEPT} | {"seconds": round(seconds, 1)}, run_dir
 

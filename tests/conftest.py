@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import VOCAB, run_to_end, write_digits_csv, write_sentiment_csv
 
+from workbench.events import started_of
+
 
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory) -> Path:
@@ -74,7 +76,7 @@ def mlp_digits_run(tmp_path_factory, digits_data):
 
     config = TrainConfig(model="mlp", epochs=8, patience=0, output=str(tmp_path_factory.mktemp("runs")))
     events = run_to_end(config, digits_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 @pytest.fixture(scope="session")
@@ -91,4 +93,4 @@ def bert_text_run(tmp_path_factory, tiny_bert_dir, text_data):
         output=str(tmp_path_factory.mktemp("runs")),
     )
     events = run_to_end(config, text_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)

@@ -15,6 +15,7 @@ from engine_helpers import run_to_end
 from workbench.compare import compare_file, compare_text, disagree
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
+from workbench.events import started_of
 from workbench.predict import Predictor
 
 
@@ -23,7 +24,7 @@ def runs_on_reviews(tmp_path_factory, text_csv, bert_text_run) -> list[Path]:
     """The tiny BERT and an MLP on the same reviews: the same labels; the MLP barely trained, so they disagree."""
     data = load_data(DataSpec(path=str(text_csv)), seed=0)
     config = TrainConfig(model="mlp", epochs=1, lr=1e-6, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    return [bert_text_run[1], Path(run_to_end(config, data)[0].run_dir)]
+    return [bert_text_run[1], Path(started_of(run_to_end(config, data)).run_dir)]
 
 
 def test_one_text_gets_each_runs_answer_and_the_verdict(runs_on_reviews):

@@ -4,6 +4,8 @@ encoder on few rows per class and fine-tuning on many; the offline encoders are 
 unpacks once; one run uses the real bundled MiniLM."""
 
 import json
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -14,11 +16,12 @@ from engine_helpers import VOCAB, of_kind, run_to_end, write_sentiment_csv
 from workbench import encoders
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
-from workbench.events import Finished
+from workbench.events import Finished, Started, Stopped, started_of
 from workbench.metrics.report import evaluate_run
 from workbench.models import choose_model, family_for, route_reason
 from workbench.models import embeddings as embedding_cache
 from workbench.predict import Predictor
+from workbench.train import train
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ def train_encoder(data, encoder: Path | str, output: Path, **settings):
     config = TrainConfig(model="setfit", encoder=str(encoder), output=str(output), seed=0, **settings)
     events = run_to_end(config, data)
     assert isinstance(events[-1], Finished), events[-1]
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 def test_frozen_head_learns_and_the_run_folder_predicts_and_explains(tiny_encoder_dir, sentiment_data, tmp_path):
@@ -88,11 +91,35 @@ def test_the_head_is_fitted_once_the_same_whatever_the_seed(tiny_encoder_dir, se
     for seed in (0, 1):
         config = TrainConfig(model="setfit", encoder=str(tiny_encoder_dir), output=str(tmp_path / str(seed)), seed=seed)
         events = run_to_end(config, sentiment_data)
-        assert events[0].total_steps == 0 and not of_kind(events, Step)  # a solver, not epochs of steps
-        assert len(of_kind(events, Evaluated)) == 1
-        heads.append(load_file(str(Path(events[0].run_dir) / "model.safetensors")))
+        assert started_of(events).total_steps == 0 and not of_kind(events, Step)  # a solver, not epochs of steps
+        assert len(of_kind(events, Evaluated)) == 1 and events[-1].best_epoch is None  # no epochs to choose
+        heads.append(load_file(str(Path(started_of(events).run_dir) / "model.safetensors")))
     assert heads[0].keys() == {"output.weight", "output.bias", "words.weight"}
     assert all(torch.allclose(heads[0][k], heads[1][k], atol=1e-5) for k in heads[0])
+
+
+def test_the_preparation_is_told_before_the_run_starts_and_a_stop_there_leaves_nothing(
+    tiny_encoder_dir, sentiment_data, tmp_path, monkeypatch
+):
+    events, _ = train_encoder(sentiment_data, tiny_encoder_dir, tmp_path / "told")
+    before = events[: events.index(started_of(events))]
+    stages = [e.stage for e in before]
+    assert stages[0].startswith("Loading the sentence encoder") and stages[-1] == "Fitting the head"
+    embedded = [e for e in before if e.stage == "Embedding the training rows"]
+    assert embedded[-1].done == embedded[-1].total == len(sentiment_data.train)
+
+    from workbench.models import encoder as family
+
+    load = family.load_encoder
+    monkeypatch.setattr(family, "load_encoder", lambda name: time.sleep(1) or load(name))  # time to press Stop
+    config = TrainConfig(model="setfit", encoder=str(tiny_encoder_dir), output=str(tmp_path / "stopped"))
+    stop, events = threading.Event(), []
+    for event in train(config, sentiment_data, should_stop=stop.is_set):
+        events.append(event)
+        stop.set()  # pressed at the first word of the preparation
+    stopped = events[-1]
+    assert isinstance(stopped, Stopped) and not stopped.saved and not of_kind(events, Started)
+    assert not list((tmp_path / "stopped").glob("*/run.json"))  # no run folder, not even a half-written one
 
 
 def test_a_run_saved_before_the_words_head_still_loads(tiny_encoder_dir, sentiment_data, tmp_path):

@@ -14,6 +14,7 @@ import pytest
 import torch
 from engine_helpers import sentiment_text
 
+from workbench.events import started_of
 from workbench.explain import METHODS, MLPExplainer, explain, target_score
 from workbench.labels import Task
 from workbench.models.mlp import MLP, Bag, Featurizer
@@ -74,7 +75,7 @@ def mlp_text_run(tmp_path_factory, text_data) -> Predictor:
     from workbench.config import TrainConfig
 
     config = TrainConfig(model="mlp", epochs=10, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    return Predictor.load(run_to_end(config, text_data)[0].run_dir)
+    return Predictor.load(started_of(run_to_end(config, text_data)).run_dir)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from workbench import csvfile, runs
+from workbench.events import started_of
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 UNSAFE_MODULES = {"pickle", "cPickle", "dill", "joblib", "cloudpickle", "marshal", "shelve"}
@@ -106,5 +107,5 @@ def test_the_package_never_reads_a_hub_token_into_a_run(tmp_path, monkeypatch, d
 
     monkeypatch.setenv("HF_TOKEN", "hf_NeverWrittenAnywhere0123")
     events = run_to_end(TrainConfig(model="mlp", epochs=1, output=str(tmp_path)), digits_data)
-    written = b"".join(p.read_bytes() for p in Path(events[0].run_dir).rglob("*") if p.is_file())
+    written = b"".join(p.read_bytes() for p in Path(started_of(events).run_dir).rglob("*") if p.is_file())
     assert b"hf_NeverWrittenAnywhere0123" not in written and os.environ["HF_TOKEN"]

@@ -1,6 +1,6 @@
 """What the Train tab shows when a time budget shortens a run: the bar counts to the new total, the log says why."""
 
-from workbench.events import Evaluated, Planned, Started, Status, Step
+from workbench.events import Evaluated, Finished, Planned, Started, Status, Step
 from workbench.ui import render
 
 
@@ -97,3 +97,27 @@ def test_rows_to_look_at_show_the_answers_first_and_the_text_last():
     row = {"text": "a very long review " * 40, "true": "negative", "predicted": "positive", "confidence": 0.91}
     assert list(misclassified_frame({"misclassified": [row]}).columns) == ["true", "predicted", "confidence", "text"]
     assert list(misclassified_frame({"misclassified": []}).columns) == ["true", "predicted", "text"]
+
+
+def test_a_model_fitted_by_a_solver_is_told_without_epochs_or_steps():
+    started = Started(
+        run_id="r",
+        model="setfit",
+        device="cpu",
+        precision="no",
+        total_steps=0,
+        epochs=1,
+        train_rows=480,
+        validation_rows=120,
+        labels=("a", "b"),
+    )
+    scores = {"accuracy": 0.9, "f1_macro": 0.88}
+    evaluated = Evaluated(step=0, epoch=0.0, loss=0.4, scores=scores, is_best=True)
+    finished = Finished(step=0, elapsed_seconds=12.0, best_epoch=None, metrics=scores)
+
+    bar = render.progress_html([started, evaluated, finished], Status.FINISHED)
+    log = render.log_text([started, evaluated, finished])
+
+    assert "Finished in 12s: the model was fitted, then scored." in bar and "width:100.0%" in bar
+    assert "The fitted model on the validation rows: loss 0.4000, accuracy 0.9000, macro-F1 0.8800." in log
+    assert "Finished in 12.0s: accuracy 0.9000, macro-F1 0.8800." in log and "epoch" not in log.lower()

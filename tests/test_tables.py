@@ -17,6 +17,7 @@ from engine_helpers import run_to_end
 
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
+from workbench.events import started_of
 from workbench.predict import Predictor
 from workbench.tables import check_row_limit, list_sheets, read_rows, read_table
 
@@ -77,7 +78,7 @@ def mlp_text_run(tmp_path_factory, text_csv) -> Path:
     path = write_format(records(text_csv), tmp_path_factory.mktemp("data") / "reviews.parquet")
     data = load_data(DataSpec(path=str(path), feature_columns=()), seed=0)
     config = TrainConfig(model="mlp", epochs=3, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    return Path(run_to_end(config, data)[0].run_dir)
+    return Path(started_of(run_to_end(config, data)).run_dir)
 
 
 @pytest.mark.parametrize("suffix", FORMATS)

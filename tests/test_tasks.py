@@ -18,7 +18,7 @@ from engine_helpers import FILLER_WORDS, NEGATIVE_WORDS, POSITIVE_WORDS, of_kind
 
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import PreparedData, load_data
-from workbench.events import Evaluated, Finished, Step
+from workbench.events import Evaluated, Finished, Step, started_of
 from workbench.labels import Task, propose_task
 from workbench.metrics.report import evaluate_run, rows_to_look_at
 from workbench.predict import Prediction, Predictor
@@ -123,7 +123,7 @@ def topics_data(topics_csv):
 def mlp_topics_run(tmp_path_factory, topics_data):
     config = TrainConfig(model="mlp", epochs=15, batch_size=16, patience=0, output=str(tmp_path_factory.mktemp("runs")))
     events = run_to_end(config, topics_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def bert_topics_run(tmp_path_factory, tiny_bert_dir, topics_data):
         output=str(tmp_path_factory.mktemp("runs")),
     )
     events = run_to_end(config, topics_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def rated_data(rated_csv):
 def mlp_rated_run(tmp_path_factory, rated_data):
     config = TrainConfig(model="mlp", epochs=15, batch_size=16, patience=0, output=str(tmp_path_factory.mktemp("runs")))
     events = run_to_end(config, rated_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def bert_rated_run(tmp_path_factory, tiny_bert_dir, rated_data):
         output=str(tmp_path_factory.mktemp("runs")),
     )
     events = run_to_end(config, rated_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +187,7 @@ def pairs_data(pairs_csv):
 def mlp_pairs_run(tmp_path_factory, pairs_data):
     config = TrainConfig(model="mlp", epochs=20, batch_size=16, patience=0, output=str(tmp_path_factory.mktemp("runs")))
     events = run_to_end(config, pairs_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def bert_pairs_run(tmp_path_factory, tiny_bert_dir, pairs_data):
         output=str(tmp_path_factory.mktemp("runs")),
     )
     events = run_to_end(config, pairs_data)
-    return events, Path(events[0].run_dir)
+    return events, Path(started_of(events).run_dir)
 
 
 def load(tmp_path: Path, header: list[str], rows, **spec) -> PreparedData:
@@ -358,7 +358,7 @@ def test_a_label_seen_once_trains(tmp_path):
     assert isinstance(events[-1], Finished)
     assert set(events[-1].metrics) == MULTI_LABEL_HEADLINE
     assert all(math.isfinite(v) for v in events[-1].metrics.values())
-    assert "once" in Predictor.load(events[0].run_dir).predict("great story").probabilities
+    assert "once" in Predictor.load(started_of(events).run_dir).predict("great story").probabilities
 
 
 # ---------------------------------------------------------------------------------------------- multi-label: training

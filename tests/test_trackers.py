@@ -18,7 +18,7 @@ from engine_helpers import of_kind, run_to_end
 from workbench import jobs, trackers
 from workbench.cli import _split_args, build_parser
 from workbench.config import TRACKERS, DataSpec, TrainConfig
-from workbench.events import Evaluated, Finished, Started, Step
+from workbench.events import Evaluated, Finished, Started, Step, started_of
 from workbench.train import TrainingRun, train
 from workbench.ui.settings_form import create_settings_form, read_settings
 
@@ -43,7 +43,7 @@ def test_tensorboard_keeps_the_settings_loss_learning_rate_and_scores_in_the_run
 
     events = run_to_end(tiny_config(tmp_path, report_to=("tensorboard",)), digits_data)
 
-    started, run_dir = events[0], Path(events[0].run_dir)
+    started, run_dir = events[0], Path(started_of(events).run_dir)
     assert isinstance(started, Started) and isinstance(events[-1], Finished)
     logs = run_dir / trackers.LOGS_DIR / trackers.PROJECT  # kept with the run, named by the run's folder
     shown = scalars(logs)
@@ -115,7 +115,7 @@ def test_a_run_that_reports_nowhere_makes_no_tracker(digits_data, tmp_path, monk
     events = run_to_end(tiny_config(tmp_path), digits_data)
 
     assert isinstance(events[-1], Finished)
-    assert not (Path(events[0].run_dir) / trackers.LOGS_DIR).exists()
+    assert not (Path(started_of(events).run_dir) / trackers.LOGS_DIR).exists()
 
 
 def test_a_job_in_the_app_reports_too(digits_csv, tmp_path):

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from workbench import runs
 from workbench.config import BUNDLED_BERT, DataSpec, TrainConfig
 from workbench.data import load_data
-from workbench.events import Evaluated, Failed, Finished, Started, Step, Stopped
+from workbench.events import Evaluated, Failed, Finished, Started, Step, Stopped, started_of
 from workbench.models import choose_model, family_for, with_family_defaults
 from workbench.models.bert import LengthGroupedBatches
 from workbench.predict import Predictor
@@ -161,7 +161,7 @@ def test_stop_flag_keeps_a_loadable_stopped_run(digits_data, tmp_path):
     assert isinstance(events[-1], Stopped)
     assert not of_kind(events, Finished)
     assert events[-1].step == 3
-    run_dir = Path(events[0].run_dir)
+    run_dir = Path(started_of(events).run_dir)
     assert run_record(run_dir)["status"] == "stopped"
     assert runs.read_events(run_dir)[-1] == events[-1]
     prediction = Predictor.load(run_dir).predict("", [digits_data.validation["features"][0]])
@@ -199,7 +199,7 @@ def test_crash_inside_training_gives_a_failed_run(digits_data, tmp_path, monkeyp
     assert isinstance(failed, Failed)
     assert failed.error == "Training failed: RuntimeError: simulated disk on fire"
     assert failed.step == 2
-    run_dir = Path(events[0].run_dir)
+    run_dir = Path(started_of(events).run_dir)
     record = run_record(run_dir)
     assert record["status"] == "failed" and "simulated disk on fire" in record["error"]
     with pytest.raises(ValueError, match="failed"):
@@ -210,7 +210,7 @@ def test_crash_inside_training_gives_a_failed_run(digits_data, tmp_path, monkeyp
 
 
 def weights_of(events) -> dict[str, torch.Tensor]:
-    return load_file(str(Path(events[0].run_dir) / "model.safetensors"))
+    return load_file(str(Path(started_of(events).run_dir) / "model.safetensors"))
 
 
 def test_same_seed_same_run_other_seed_other_run(digits_data, tmp_path):
@@ -287,7 +287,7 @@ def test_early_stopping_restores_the_best_epoch(digits_data, tmp_path):
     assert finished.best_epoch == best.epoch
     assert finished.metrics["f1_macro"] == pytest.approx(best.f1_macro, abs=1e-12)  # ... and was not kept
     assert finished.metrics["accuracy"] == pytest.approx(best.accuracy, abs=1e-12)
-    assert run_record(Path(events[0].run_dir))["best_epoch"] == best.epoch
+    assert run_record(Path(started_of(events).run_dir))["best_epoch"] == best.epoch
 
 
 # ---------------------------------------------------------------------------------------------- choosing a model
@@ -395,7 +395,7 @@ def test_bundled_minilm_fine_tunes_and_predicts(tmp_path):
 
     assert isinstance(events[0], Started) and events[0].max_length == 32
     assert isinstance(events[-1], Finished), events[-1]
-    run_dir = Path(events[0].run_dir)
+    run_dir = Path(started_of(events).run_dir)
     assert run_record(run_dir)["model"]["name"] == BUNDLED_BERT
     prediction = Predictor.load(run_dir).predict("the film was great and fun")
     assert prediction.label in {"positive", "negative"}

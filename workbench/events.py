@@ -8,6 +8,7 @@ The CLI renders events as lines and a progress bar, the UI as a progress bar, a 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -48,6 +49,17 @@ class Status(str, Enum):
 def precision_words(precision: str) -> str:
     """A run's precision for people: accelerate calls full precision "no"."""
     return "full precision" if precision == "no" else precision
+
+
+@dataclass(frozen=True)
+class Preparing:
+    """A slow step before the run can start (preparing.py): `done` of `total` (0 when there is no count)."""
+
+    stage: str
+    done: int = 0
+    total: int = 0
+    elapsed_seconds: float = 0.0
+    kind: str = "preparing"
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class Stopped:
     step: int
     elapsed_seconds: float
     reason: str = "stopped by the user"
+    saved: bool = True  # False: stopped while it was being prepared, before a run folder existed
     kind: str = "stopped"
     status = Status.STOPPED
 
@@ -140,9 +153,16 @@ class Failed:
     status = Status.FAILED
 
 
-Event = Started | Step | Planned | Evaluated | Finished | Stopped | Failed
+Event = Preparing | Started | Step | Planned | Evaluated | Finished | Stopped | Failed
 Ended = (Finished, Stopped, Failed)  # the events that end a run; each carries the run's final `status`
-EVENT_TYPES: dict[str, type] = {cls.kind: cls for cls in (Started, Step, Planned, Evaluated, Finished, Stopped, Failed)}
+EVENT_TYPES: dict[str, type] = {
+    cls.kind: cls for cls in (Preparing, Started, Step, Planned, Evaluated, Finished, Stopped, Failed)
+}
+
+
+def started_of(events: Iterable[Event]) -> Started:
+    """A run's Started event: the first, unless `Preparing` events came before it."""
+    return next(e for e in events if isinstance(e, Started))
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -188,6 +208,9 @@ def scores_words(scores: dict[str, Any], limit: int = 3) -> str:
 
 def describe_event(event: Event) -> str:
     """One line that tells a person what happened: the CLI prints it, the app's log shows it."""
+    if isinstance(event, Preparing):
+        count = f": {event.done}/{event.total}" if event.total else ""
+        return f"{event.stage}{count} ({duration(event.elapsed_seconds)})."
     if isinstance(event, Started):
         length = f", max length {event.max_length} tokens" if event.max_length else ""
         steps = f"up to {event.total_steps} steps" if event.total_steps else "the model fitted before it started"
@@ -205,16 +228,22 @@ def describe_event(event: Event) -> str:
             f"Time budget {duration(event.budget_seconds)}: {event.total_steps} steps ({event.epochs:g} epochs) "
             f"fit, at {event.seconds_per_step:.2f}s a step."
         )
+    if isinstance(event, Evaluated) and event.epoch == 0:  # a model fitted by a solver, scored once
+        return f"The fitted model on the validation rows: loss {event.loss:.4f}, {scores_words(event.scores)}."
     if isinstance(event, Evaluated):
         return (
             f"Epoch {event.epoch:.4g}: validation loss {event.loss:.4f}, {scores_words(event.scores)}"
             f"{' (best so far)' if event.is_best else ''}"
         )
+    if isinstance(event, Finished) and event.best_epoch is None:
+        return f"Finished in {event.elapsed_seconds:.1f}s: {scores_words(event.metrics, limit=2)}."
     if isinstance(event, Finished):
         return (
             f"Finished in {event.elapsed_seconds:.1f}s; best epoch {event.best_epoch}: "
             f"{scores_words(event.metrics, limit=2)}."
         )
+    if isinstance(event, Stopped) and not event.saved:
+        return f"Stopped before training began ({event.reason}); nothing was saved."
     if isinstance(event, Stopped):
         return f"Stopped at step {event.step} ({event.reason}); the weights so far are saved."
     return f"Failed: {event.error}"

@@ -1,8 +1,9 @@
-"""The training loop: one `accelerate` loop for both model families, written as a generator of events.
+"""The training loop: one `accelerate` loop for every model family, written as a generator of events.
 
-`train(config, data, should_stop)` creates a run folder, yields `Started`, a `Step` every few optimiser steps,
-an `Evaluated` per epoch, and ends with `Finished`, `Stopped` or `Failed`; every event is also appended to the
-run's `events.jsonl`, and sent to the experiment trackers the run reports to (trackers.py). It never prints. AdamW
+`train(config, data, should_stop)` builds the model (yielding `Preparing` while a slow build goes on), creates a
+run folder, yields `Started`, a `Step` every few optimiser steps, an `Evaluated` per epoch, and ends with
+`Finished`, `Stopped` or `Failed`; every event from `Started` on is also appended to the run's `events.jsonl`, and
+sent to the experiment trackers the run reports to (trackers.py). It never prints. AdamW
 with linear warmup and decay, gradient clipping, class-weighted loss for imbalanced labels, and early stopping that
 restores the best epoch's weights. Seeded and reproducible on the CPU.
 """
@@ -21,7 +22,7 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import broadcast_object_list, set_seed
 
-from . import runs, trackers
+from . import preparing, runs, trackers
 from .budget import SAVE_BYTES_PER_SECOND, Budget
 from .config import TrainConfig
 from .data import PreparedData
@@ -71,7 +72,15 @@ def train(
     if budget_seconds and config.patience is None:  # the user gave the time: the budget, not patience, ends the run
         config = dataclasses.replace(config, patience=0)
     config = with_family_defaults(config, family, len(data.train))
-    bundle = family.build(data, model_name, config, generator, accelerator.device.type == "cuda")
+    try:  # a slow build (an encoder embedding every row) tells how far it is, and can be stopped
+        bundle = yield from preparing.build_reporting(
+            lambda: family.build(data, model_name, config, generator, accelerator.device.type == "cuda"),
+            should_stop,
+            lambda: clock() - started,
+        )
+    except preparing.PreparationStopped:
+        yield Stopped(step=0, elapsed_seconds=round(clock() - started, 1), saved=False)
+        return
     lr = config.lr or family.default_lr(bundle.info["parameters"])
     precision = training_precision(accelerator, bundle.model, config.cpu_bf16)
     record = {
@@ -246,7 +255,7 @@ class TrainingRun:
 
     def run(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
         if self.bundle.fitted:  # nothing to step: the validation rows score the fitted model, then it is saved
-            yield self.evaluate_epoch(1.0)
+            yield self.evaluate_epoch(0.0)  # epoch 0: no epoch was trained
             yield self.save_finished()
             return
         self.model.train()
@@ -361,7 +370,8 @@ class TrainingRun:
 
     @property
     def best_epoch(self) -> float | None:
-        return self.best.epoch if self.best else None
+        """None for a model fitted by a solver: it has no epochs to choose from."""
+        return self.best.epoch if self.best and not self.bundle.fitted else None
 
     def save_stopped(self, reason: str = "stopped by the user") -> Stopped:
         self._save(Status.STOPPED, None)

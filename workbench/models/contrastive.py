@@ -18,6 +18,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .. import preparing
+
 PAIR_BATCH = 16  # SetFit's default batch of pairs
 BODY_LR = 2e-5  # SetFit's default learning rate for the encoder
 TIMED_STEPS = 3  # steps timed before the rest are fitted into the time limit
@@ -83,6 +85,7 @@ def fine_tune(
         factor = step / warmup if step <= warmup else max(0.0, (total - step) / max(1, total - warmup))
         for group in optimizer.param_groups:
             group["lr"] = BODY_LR * factor
+        preparing.report("Fine-tuning the encoder on pairs of training texts (steps)", step - 1, total)
         loss = pair_loss(encoder, texts, batch)
         loss.backward()
         optimizer.step()

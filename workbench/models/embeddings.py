@@ -13,11 +13,12 @@ from typing import Any
 
 import torch
 
-from .. import encoders
+from .. import encoders, preparing
 from .base import error_reason
 
 __all__ = ["cached_count", "embed", "load_encoder", "pair_features"]
 EMBED_BATCH = 32
+EMBED_CHUNK = 4 * EMBED_BATCH  # texts between two progress reports: a few seconds with mpnet on 2 cores
 CACHE_BYTES = 512 * 1024 * 1024  # the most memory the cached embeddings take; the oldest go first
 _cache: OrderedDict[str, torch.Tensor] = OrderedDict()
 
@@ -58,24 +59,32 @@ def cached_count() -> int:
 
 
 @torch.inference_mode()
-def embed(encoder: Any, texts: Sequence[str], encoder_key: str | None) -> torch.Tensor:
+def embed(encoder: Any, texts: Sequence[str], encoder_key: str | None, stage: str = "") -> torch.Tensor:
     """The texts' sentence embeddings as a CPU float tensor. With an `encoder_key` (an encoder that cannot change
-    under that name), each text's embedding is taken from the cache where it is there, and kept there."""
+    under that name), each text's embedding is taken from the cache where it is there, and kept there. With a
+    `stage`, how many are done is reported (preparing.py) every few batches."""
     texts = list(texts)
     keys = [cache_key(encoder_key, t) for t in texts] if encoder_key is not None else None
     missing = list(range(len(texts))) if keys is None else [i for i, k in enumerate(keys) if k not in _cache]
     out = torch.empty(len(texts), encoder.get_embedding_dimension())
-    if missing:
+    # longest first, as sentence-transformers orders a call's batches, but across the chunks that report progress
+    missing.sort(key=lambda i: -len(texts[i]))
+    for start in range(0, len(missing), EMBED_CHUNK):
+        if stage:
+            preparing.report(stage, start, len(missing))
+        chunk = missing[start : start + EMBED_CHUNK]
         fresh = (
             encoder.encode(
-                [texts[i] for i in missing], batch_size=EMBED_BATCH, convert_to_tensor=True, show_progress_bar=False
+                [texts[i] for i in chunk], batch_size=EMBED_BATCH, convert_to_tensor=True, show_progress_bar=False
             )
             .float()
             .cpu()
         )
-        out[missing] = fresh
+        out[chunk] = fresh
         if keys is not None:
-            _remember([keys[i] for i in missing], fresh)
+            _remember([keys[i] for i in chunk], fresh)
+    if stage and missing:
+        preparing.report(stage, len(missing), len(missing))
     if keys is not None:
         fresh_rows = set(missing)
         for i in (i for i in range(len(texts)) if i not in fresh_rows):
@@ -84,10 +93,10 @@ def embed(encoder: Any, texts: Sequence[str], encoder_key: str | None) -> torch.
     return out
 
 
-def pair_features(encoder: Any, rows: dict[str, list], encoder_key: str | None) -> torch.Tensor:
+def pair_features(encoder: Any, rows: dict[str, list], encoder_key: str | None, stage: str = "") -> torch.Tensor:
     """What the head reads: the text's embedding, or for a pair [u, v, |u - v|, u * v] (SBERT's classifier input)."""
-    u = embed(encoder, rows["text"], encoder_key)
+    u = embed(encoder, rows["text"], encoder_key, stage)
     if "text_pair" not in rows:
         return u
-    v = embed(encoder, [p or "" for p in rows["text_pair"]], encoder_key)
+    v = embed(encoder, [p or "" for p in rows["text_pair"]], encoder_key, f"{stage} (second texts)" if stage else "")
     return torch.cat([u, v, (u - v).abs(), u * v], dim=1)

@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .. import encoders
+from .. import encoders, preparing
 from ..config import AUTO, SETFIT
 from ..data import ModelInputs, list_names
 from ..runs import atomic_write_json, atomic_write_with
@@ -77,6 +77,7 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
             f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it."
         )
     mode, name = mode_for(config), encoders.canonical_name(getattr(config, "encoder", None))
+    preparing.report(f"Loading the sentence encoder {name}")
     encoder = load_encoder(name)
     train, validation = data.train.to_dict(), data.validation.to_dict()
     info: dict[str, Any] = {"encoder": name, "mode": mode}
@@ -92,8 +93,9 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
         result = contrastive.fine_tune(encoder, texts, train["label"], budget, config.seed)
         info["contrastive"] = {"pairs": result.pairs, "steps": result.steps, "seconds": result.seconds}
     cache_key = name if mode == FROZEN and name in encoders.PARAMETERS else None  # an offline encoder never changes
-    x_train = pair_features(encoder, train, cache_key)
-    x_validation = pair_features(encoder, validation, cache_key)
+    x_train = pair_features(encoder, train, cache_key, "Embedding the training rows")
+    x_validation = pair_features(encoder, validation, cache_key, "Embedding the validation rows")
+    preparing.report("Fitting the head")
     loss = rules_for(data, config.class_weights).loss
     fitted = fitted_head(x_train, train, loss, data.n_outputs)
     # The validation rows score the head fitted without them; then the head is fitted again on every labelled row

@@ -16,6 +16,7 @@ from ..events import (
     Failed,
     Finished,
     Planned,
+    Preparing,
     Started,
     Status,
     Step,
@@ -39,12 +40,12 @@ def progress_html(events: Sequence[Event], status: Status, queue_position: int =
     started = next((e for e in events if isinstance(e, Started)), None)
     steps = [e for e in events if isinstance(e, Step)]
     if started is None:
-        return _bar(0, "Preparing the data and the model…" if status == Status.RUNNING else f"Training {status}.")
+        return _preparing_bar(events, status)
     # a time budget sets the total once it has planned the run, and re-plans it as the run goes
     total = next(e.total_steps for e in reversed(events) if isinstance(e, (Started, Planned, Step))) or 1
     done = steps[-1].step if steps else 0
     if isinstance(events[-1], Ended):
-        return _final_bar(events[-1], done, total)
+        return _final_bar(events[-1], done, total if started.total_steps else 0)
     if not steps:
         return _bar(0, f"Started {started.model} on {started.device}: 0/{total} steps.")
     last = steps[-1]
@@ -55,15 +56,27 @@ def progress_html(events: Sequence[Event], status: Status, queue_position: int =
     )
 
 
+def _preparing_bar(events: Sequence[Event], status: Status) -> str:
+    """Before the run starts: how far its slow preparation is (an encoder embedding the rows), or how it ended."""
+    last = events[-1] if events else None
+    if isinstance(last, Ended):
+        return _bar(0, describe_event(last), last.status)
+    if isinstance(last, Preparing) and status == Status.RUNNING:
+        return _bar(100 * last.done / last.total if last.total else 0, describe_event(last))
+    return _bar(0, "Preparing the data and the model…" if status == Status.RUNNING else f"Training {status}.")
+
+
 def _final_bar(final: Finished | Stopped | Failed, done: int, total: int) -> str:
+    """How the run ended; `total` 0 for a model fitted before the run started (no steps to count)."""
+    if isinstance(final, Finished) and not total:
+        return _bar(100, f"Finished in {final.elapsed_seconds:.0f}s: the model was fitted, then scored.", final.status)
     if isinstance(final, Finished):
         early = f" (early stopping: the best epoch, {final.best_epoch}, is kept)" if done < total else ""
         return _bar(100, f"Finished: {done}/{total} steps in {final.elapsed_seconds:.0f}s{early}.", final.status)
+    percent = 100 * done / total if total else 100
     if isinstance(final, Stopped):
-        return _bar(
-            100 * done / total, f"Stopped at step {final.step}/{total}; what was trained is kept.", final.status
-        )
-    return _bar(100 * done / total, f"Failed: {final.error}", final.status)
+        return _bar(percent, f"Stopped at step {final.step}/{total}; what was trained is kept.", final.status)
+    return _bar(percent, f"Failed: {final.error}", final.status)
 
 
 def _bar(percent: float, text: str, state: str = Status.RUNNING) -> str:
@@ -88,11 +101,13 @@ def loss_frame(events: Sequence[Event]) -> pd.DataFrame:
 
 
 def log_text(events: Sequence[Event], limit: int = 12) -> str:
-    """The run in a few lines: how it started and how long the time budget lets it run (its latest plan), always;
+    """The run in a few lines: how it was prepared, how it started and how long the time budget lets it run (its
+    latest plan), always;
     then the latest things that happened (steps are the progress bar's, not the log's)."""
     plans = [e for e in events if isinstance(e, Planned)]
-    head = [describe_event(e) for e in events if isinstance(e, Started)] + [describe_event(e) for e in plans[-1:]]
-    lines = [describe_event(e) for e in events if not isinstance(e, (Started, Planned, Step))]
+    stages = {e.stage: e for e in events if isinstance(e, Preparing)}  # the latest word of each stage
+    head = [describe_event(e) for e in [*stages.values(), *(e for e in events if isinstance(e, Started)), *plans[-1:]]]
+    lines = [describe_event(e) for e in events if not isinstance(e, (Preparing, Started, Planned, Step))]
     return "\n".join(head + lines[-(limit - len(head)) :])
 
 
