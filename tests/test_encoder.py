@@ -16,7 +16,7 @@ from engine_helpers import VOCAB, of_kind, run_to_end, write_sentiment_csv
 from workbench import encoders
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import load_data
-from workbench.events import Finished, Started, Stopped, started_of
+from workbench.events import Finished, Preparing, Started, Stopped, started_of
 from workbench.metrics.report import evaluate_run
 from workbench.models import choose_model, family_for, route_reason
 from workbench.models import embeddings as embedding_cache
@@ -153,6 +153,11 @@ def test_contrastive_mode_fine_tunes_the_encoder_and_saves_it(tiny_encoder_dir, 
 
     model = json.loads((run_dir / "run.json").read_text())["model"]
     assert model["mode"] == "contrastive" and model["contrastive"]["steps"] >= 1
+    # one copy tuned on the training rows was scored; the saved one was tuned on every labelled row
+    assert model["contrastive"]["pairs"] > model["contrastive"]["scored"]["pairs"] > 0
+    assert model["head"]["words"] == 0 and "bag" not in json.loads((run_dir / "encoder.json").read_text())
+    stages = {e.stage for e in events if isinstance(e, Preparing)}
+    assert "Fine-tuning the encoder on pairs from every labelled row (steps)" in stages
     before = SentenceTransformer(str(tiny_encoder_dir), device="cpu").state_dict()
     after = SentenceTransformer(str(run_dir / "encoder"), device="cpu").state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)  # the encoder itself was trained

@@ -12,8 +12,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -26,8 +25,7 @@ TIMED_STEPS = 3  # steps timed before the rest are fitted into the time limit
 MAX_PAIRS = 50_000  # enough for a few thousand rows; the time limit usually ends the run much sooner
 
 
-@dataclass(frozen=True)
-class ContrastiveResult:
+class ContrastiveResult(NamedTuple):
     pairs: int
     steps: int
     seconds: float
@@ -68,6 +66,7 @@ def fine_tune(
     labels: Sequence[Any],
     seconds: float | None,
     seed: int,
+    rows: str = "the training rows",
     epochs: int = 1,
 ) -> ContrastiveResult:
     """Train the encoder on sampled pairs for `epochs` passes (SetFit's default: 1), or fewer steps when the
@@ -85,7 +84,7 @@ def fine_tune(
         factor = step / warmup if step <= warmup else max(0.0, (total - step) / max(1, total - warmup))
         for group in optimizer.param_groups:
             group["lr"] = BODY_LR * factor
-        preparing.report("Fine-tuning the encoder on pairs of training texts (steps)", step - 1, total)
+        preparing.report(f"Fine-tuning the encoder on pairs from {rows} (steps)", step - 1, total)
         loss = pair_loss(encoder, texts, batch)
         loss.backward()
         optimizer.step()

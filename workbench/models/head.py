@@ -67,13 +67,18 @@ def bag_matrix(bag: Featurizer, rows: dict[str, Any]) -> torch.Tensor:
 
 class Fitted(NamedTuple):
     head: Head
-    bag: Featurizer
-    words: torch.Tensor  # the rows' TF-IDF vectors (sparse), kept for the training loader
+    bag: Featurizer | None  # None: a head on the embedding alone
+    words: torch.Tensor | None  # the rows' TF-IDF vectors (sparse), kept for the training loader
     iterations: int
 
 
-def fitted_head(embeddings: torch.Tensor, rows: dict[str, list], loss: Callable, n_outputs: int) -> Fitted:
-    """A bag of the rows' words and a head fitted on their embeddings and words."""
+def fitted_head(
+    embeddings: torch.Tensor, rows: dict[str, list], loss: Callable, n_outputs: int, words: bool = True
+) -> Fitted:
+    """A head fitted on the rows' embeddings and, with `words`, on a bag of their words."""
+    if not words:
+        head = Head(embeddings.shape[1], n_outputs)
+        return Fitted(head, None, None, fit_head(head, embeddings, None, torch.tensor(rows["label"]), loss))
     bag = fit_bag(rows)
     words = bag_matrix(bag, rows)
     head = Head(embeddings.shape[1], n_outputs, bag.size)
