@@ -10,7 +10,7 @@ title and first 60 words, split 80/20 with a fixed seed), 4,200 rated tweets as 
         the whole training set: our frozen head on each encoder, TF-IDF + balanced logistic regression beside it
     python benchmarks/encoder_routes.py fewshot SET --shots 8,16,64 --draws 5 [--peers setfit,bert,contrastive]
         k training rows per class drawn 5 times (the same draws for every contender), scored on the test rows:
-        our frozen head on each encoder; peers: the setfit library's defaults on the same encoder (`setfit`,
+        our frozen head on each encoder (`--setfit-mode frozen`); peers: the setfit library's defaults on the same encoder (`setfit`,
         SetFit 1.2.0, installed by hand: it is no dependency of the workbench), our contrastive mode
         (`contrastive`), and fine-tuning the bundled MiniLM with the workbench's defaults (`bert`)
     --peer-draws N    the peers run on the first N draws only (they take minutes each on 2 cores)
@@ -214,7 +214,9 @@ def fewshot(args: argparse.Namespace) -> None:
                 for short in args.encoders.split(","):
                     keep(
                         f"frozen_{short}",
-                        workbench_route(path, test, label, d, model="setfit", encoder=ENCODERS[short]),
+                        workbench_route(
+                            path, test, label, d, model="setfit", encoder=ENCODERS[short], setfit_mode="frozen"
+                        ),
                         d,
                     )
                 if d >= args.peer_draws or k not in peer_shots:
@@ -245,7 +247,7 @@ def full(args: argparse.Namespace) -> None:
         results["tfidf_logistic"] = tfidf(read_rows(train_csv), test)
     for short in args.encoders.split(","):
         runs = [
-            workbench_route(train_csv, test, label, seed, model="setfit", encoder=ENCODERS[short])
+            workbench_route(train_csv, test, label, seed, model="setfit", encoder=ENCODERS[short], setfit_mode="frozen")
             for seed in range(args.seeds)
         ]
         results[f"frozen_{short}"] = {**summary(runs), "each": runs}

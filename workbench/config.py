@@ -173,8 +173,9 @@ class TrainConfig:
         default=None,
     )
     setfit_mode: str | None = _help(
-        f"how '{SETFIT}' trains: frozen (embed once, train the head: seconds) or contrastive (SetFit's fine-tuning "
-        f"of the encoder on pairs first, within the time budget; slow on a CPU) (default: frozen)",
+        f"how '{SETFIT}' trains: frozen (embed once, fit the head: seconds) or contrastive (SetFit's fine-tuning of "
+        f"the encoder on pairs first, within the time budget; minutes on a CPU) (default: contrastive up to 16 "
+        f"training rows per class of a single-label task, frozen above)",
         label="Encoder training",
         section=MAIN,
         options=SETFIT_MODES,

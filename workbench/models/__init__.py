@@ -12,7 +12,7 @@ from ..config import AUTO, BUNDLED_BERT, MLP, SETFIT, TrainConfig
 from ..labels import Task
 from .base import FamilyDefaults, ModelBundle, ModelFamily, Scorer, parameter_count
 from .bert import BertFamily
-from .encoder import EncoderFamily
+from .encoder import CONTRASTIVE, EncoderFamily, auto_mode, rows_per_class
 from .mlp import MLPFamily
 
 # Asked in order: the MLP owns the name "mlp", the encoder family "setfit"; BERT owns every other name (the bundled
@@ -42,13 +42,6 @@ def family_of_kind(kind: str) -> ModelFamily:
     raise ValueError(f"This run was trained with a model family this workbench does not know ('{kind}').")
 
 
-def rows_per_class(data: Any) -> float:
-    """The training rows per class (single-label) or the labelled rows per label (multi-label)."""
-    if data.task == Task.MULTI_LABEL:
-        return sum(sum(row) for row in data.train["label"]) / max(1, len(data.labels))
-    return len(data.train) / max(1, len(data.labels))
-
-
 def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
     """What auto trains, and why, in a sentence the Train tab shows."""
     if not data.has_text:
@@ -71,6 +64,12 @@ def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
         return BUNDLED_BERT, (
             f"BERT fine-tuning, as embedding {len(data.train)} rows with {name} would take about {embedding:.0f} s, "
             f"most of the {budget:.0f} s budget"
+        )
+    if auto_mode(data) == CONTRASTIVE:
+        return SETFIT, (
+            f"the sentence encoder {name}, fine-tuned SetFit's way on pairs of the rows, then a head fitted on its "
+            f"embeddings, as there are {per_class:.0f} training rows per class: on so few, that beat the frozen "
+            "encoder and fine-tuning (docs/encoders.md)"
         )
     return SETFIT, (
         f"the sentence encoder {name} with a head fitted on its embeddings and the words, as there are "

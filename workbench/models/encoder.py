@@ -39,14 +39,33 @@ from .mlp import MAX_VOCABULARY, Featurizer
 FROZEN, CONTRASTIVE = "frozen", "contrastive"
 MODES = (FROZEN, CONTRASTIVE)
 CONTRASTIVE_SHARE = 0.6  # of the time budget, for fine-tuning the encoder; embedding and the head take the rest
+# Auto's rule between the modes (benchmarks/encoder_routes.py, docs/encoders.md): up to this many training rows per
+# class contrastive fine-tuning was measured above the frozen encoder (rated tweets, 5 draws each: 8 and 16 rows per
+# class; BBC News: 8); at 64 and more it was not measured within the time budget, so the frozen encoder stays.
+CONTRASTIVE_ROWS_PER_CLASS = 16
 ENCODER_FOLDER, SETTINGS_FILE = "encoder", "encoder.json"
 OWNED_NAMES = {SETFIT, "encoder", "sentence-encoder"}
 # measured on the 2-core CPU (benchmarks/encoder_routes.py): seconds to embed one drug review (about 90 words)
 EMBED_SECONDS = {encoders.MINILM: 0.02, encoders.MPNET: 0.1}
 
 
-def mode_for(config: Any) -> str:
-    mode = (getattr(config, "setfit_mode", None) or FROZEN).lower()
+def rows_per_class(data: Any) -> float:
+    """The training rows per class (single-label) or the labelled rows per label (multi-label)."""
+    if data.task.value == "multi-label":
+        return sum(sum(row) for row in data.train["label"]) / max(1, len(data.labels))
+    return len(data.train) / max(1, len(data.labels))
+
+
+def auto_mode(data: Any) -> str:
+    """Contrastive fine-tuning on few rows per class of a single-label task, where it was measured to pay for its
+    minutes; the frozen encoder otherwise."""
+    few = data.task.value == "single-label" and rows_per_class(data) <= CONTRASTIVE_ROWS_PER_CLASS
+    return CONTRASTIVE if few else FROZEN
+
+
+def mode_for(config: Any, data: Any) -> str:
+    """The mode asked for, or on auto (none asked for) the one `auto_mode` takes for this data."""
+    mode = (getattr(config, "setfit_mode", None) or auto_mode(data)).lower()
     if mode not in MODES:
         raise ValueError(f"setfit_mode must be {' or '.join(MODES)} (got '{mode}').")
     return mode
@@ -82,7 +101,7 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
             f"The sentence encoder needs a text column, but this data has only numeric features "
             f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it."
         )
-    mode, name = mode_for(config), encoders.canonical_name(getattr(config, "encoder", None))
+    mode, name = mode_for(config, data), encoders.canonical_name(getattr(config, "encoder", None))
     if mode == CONTRASTIVE and data.task.value == "regression":
         raise ValueError("Contrastive fine-tuning needs classes; for a number to predict, use setfit_mode frozen.")
     preparing.report(f"Loading the sentence encoder {name}")
