@@ -218,16 +218,17 @@ def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(
     assert family_for("setfit").kind == "setfit" and family_for("SetFit ").kind == "setfit"
 
 
-def test_auto_fine_tunes_the_encoder_contrastively_on_up_to_16_rows_per_class(tmp_path):
+def test_auto_fine_tunes_the_minilm_contrastively_on_up_to_16_rows_per_class(tmp_path):
     from workbench.models.encoder import mode_for
 
     few = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "few.csv", rows=40, seed=1))), seed=0)
     more = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "more.csv", rows=60, seed=1))), seed=0)
-    auto = TrainConfig(time_budget=5)
+    auto = TrainConfig(time_budget=5, encoder="bundled-minilm")
 
     assert mode_for(auto, few) == "contrastive" and "fine-tuned SetFit's way" in route_reason(auto, few)
     assert mode_for(auto, more) == "frozen" and "and the words" in route_reason(auto, more)  # 24 per class
-    assert mode_for(TrainConfig(model="setfit", setfit_mode="frozen"), few) == "frozen"  # asked for: kept
+    assert mode_for(TrainConfig(model="setfit", setfit_mode="frozen", encoder="minilm"), few) == "frozen"  # kept
+    assert mode_for(TrainConfig(encoder="all-mpnet-base-v2"), few) == "frozen"  # not measured with mpnet
 
 
 def test_settings_and_encoders_fail_in_one_sentence(tmp_path):

@@ -174,8 +174,8 @@ class TrainConfig:
     )
     setfit_mode: str | None = _help(
         f"how '{SETFIT}' trains: frozen (embed once, fit the head: seconds) or contrastive (SetFit's fine-tuning of "
-        f"the encoder on pairs first, within the time budget; minutes on a CPU) (default: contrastive up to 16 "
-        f"training rows per class of a single-label task, frozen above)",
+        f"the encoder on pairs first, within the time budget; minutes on a CPU) (default: contrastive on the bundled "
+        f"MiniLM up to 16 training rows per class of a single-label task, else frozen)",
         label="Encoder training",
         section=MAIN,
         options=SETFIT_MODES,

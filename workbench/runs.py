@@ -65,6 +65,28 @@ def new_run_id(model_name: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{secrets.token_hex(6)}"
 
 
+def task_record(data: Any) -> dict[str, Any]:
+    """run.json's `task` as the data sets it; training adds what it decides (the threshold, the target's scale)."""
+    separator = data.label_format.separator
+    return {"name": data.task.value, **({"separator": separator} if separator else {})}
+
+
+def new_record(
+    config: Any, data: Any, bundle: Any, kind: str, device: str, lr: float, precision: str
+) -> dict[str, Any]:
+    """run.json as the run begins: the model, the settings it trains with, the data, and where it trains."""
+    return {
+        "model": {"name": bundle.name, "kind": kind, **bundle.info},
+        "config": {**config.to_dict(), "lr": lr},
+        "data": data.summary(),
+        "labels": list(data.labels.names),
+        "columns": data.columns.to_dict(),
+        "task": task_record(data),
+        "device": device,
+        "precision": precision,
+    }
+
+
 def create_run(root: str | Path, model_name: str, record: dict[str, Any]) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

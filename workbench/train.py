@@ -48,12 +48,6 @@ def never() -> bool:
     return False
 
 
-def task_record(data: PreparedData) -> dict[str, Any]:
-    """run.json's `task` as the data sets it; training adds what it decides (the threshold, the target's scale)."""
-    separator = data.label_format.separator
-    return {"name": data.task.value, **({"separator": separator} if separator else {})}
-
-
 def train(
     config: TrainConfig,
     data: PreparedData,
@@ -83,16 +77,7 @@ def train(
         return
     lr = config.lr or family.default_lr(bundle.info["parameters"])
     precision = training_precision(accelerator, bundle.model, config.cpu_bf16)
-    record = {
-        "model": {"name": bundle.name, "kind": family.kind, **bundle.info},
-        "config": {**config.to_dict(), "lr": lr},
-        "data": data.summary(),
-        "labels": list(data.labels.names),
-        "columns": data.columns.to_dict(),
-        "task": task_record(data),
-        "device": describe_device(accelerator),
-        "precision": precision,
-    }
+    record = runs.new_record(config, data, bundle, family.kind, describe_device(accelerator), lr, precision)
     loop = TrainingRun(config, data, bundle, accelerator, lr, precision, Clock(clock, started), budget_seconds)
     main = accelerator.is_main_process
     run_dir = loop.run_dir = runs.create_run(config.output, bundle.name, record) if main else None
@@ -394,7 +379,7 @@ class TrainingRun:
             self.run_dir,
             status=status,
             metrics=headline,
-            task={**task_record(self.data), **self.rules.record()},
+            task={**runs.task_record(self.data), **self.rules.record()},
             steps=self.step,
             best_epoch=self.best_epoch,
             elapsed_seconds=round(self.elapsed, 2),

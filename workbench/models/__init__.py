@@ -51,7 +51,7 @@ def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
     from .. import encoders
     from .encoder import EMBED_SECONDS
 
-    per_class, name = rows_per_class(data), encoders.default_encoder()
+    per_class, name = rows_per_class(data), encoders.canonical_name(config.encoder)
     most = ENCODER_ROWS_PER_CLASS
     embedding = len(data.train) * 1.25 * EMBED_SECONDS.get(name, 0.1)  # the validation rows are a quarter more
     budget = config.time_budget * 60 if config.time_budget else None
@@ -65,7 +65,7 @@ def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
             f"BERT fine-tuning, as embedding {len(data.train)} rows with {name} would take about {embedding:.0f} s, "
             f"most of the {budget:.0f} s budget"
         )
-    if auto_mode(data) == CONTRASTIVE:
+    if auto_mode(data, name) == CONTRASTIVE:
         return SETFIT, (
             f"the sentence encoder {name}, fine-tuned SetFit's way on pairs of the rows, then a head fitted on its "
             f"embeddings, as there are {per_class:.0f} training rows per class: on so few, that beat the frozen "

@@ -33,7 +33,7 @@ from ..tasks import rules_for
 from . import contrastive
 from .base import FamilyDefaults, ModelBundle, OnnxModule, parameter_count
 from .embeddings import load_encoder, pair_features
-from .head import C, Head, HeadExplainer, bag_matrix, dense_rows, fitted_head
+from .head import C, Fitted, Head, HeadExplainer, bag_matrix, dense_rows, fitted_head
 from .mlp import MAX_VOCABULARY, Featurizer
 
 FROZEN, CONTRASTIVE = "frozen", "contrastive"
@@ -56,16 +56,18 @@ def rows_per_class(data: Any) -> float:
     return len(data.train) / max(1, len(data.labels))
 
 
-def auto_mode(data: Any) -> str:
-    """Contrastive fine-tuning on few rows per class of a single-label task, where it was measured to pay for its
-    minutes; the frozen encoder otherwise."""
+def auto_mode(data: Any, encoder: str) -> str:
+    """Contrastive fine-tuning of the MiniLM on few rows per class of a single-label task, where it was measured to
+    pay for its minutes; the frozen encoder otherwise (mpnet's steps are five times slower, so within the budget it
+    would see a fifth of the pairs: not measured)."""
     few = data.task.value == "single-label" and rows_per_class(data) <= CONTRASTIVE_ROWS_PER_CLASS
-    return CONTRASTIVE if few else FROZEN
+    return CONTRASTIVE if few and encoder == encoders.MINILM else FROZEN
 
 
 def mode_for(config: Any, data: Any) -> str:
     """The mode asked for, or on auto (none asked for) the one `auto_mode` takes for this data."""
-    mode = (getattr(config, "setfit_mode", None) or auto_mode(data)).lower()
+    encoder = encoders.canonical_name(getattr(config, "encoder", None))
+    mode = (getattr(config, "setfit_mode", None) or auto_mode(data, encoder)).lower()
     if mode not in MODES:
         raise ValueError(f"setfit_mode must be {' or '.join(MODES)} (got '{mode}').")
     return mode
@@ -127,20 +129,9 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
         else pair_features(final_encoder, every_row, None, "Embedding every labelled row with the final encoder")
     )
     final = fitted_head(x_every_row, every_row, loss, data.n_outputs, words)
-    saved = {
-        "mode": mode,
-        "encoder": name,
-        "pairs": "text_pair" in train,
-        "inputs": x_train.shape[1],
-        **({"bag": final.bag.to_dict()} if final.bag else {}),
-    }
-    info["head"] = {
-        "solver": "L-BFGS",
-        "C": C,
-        "iterations": fitted.iterations,
-        "words": fitted.bag.size if fitted.bag else 0,
-        "refitted": True,
-    }
+    saved = {"mode": mode, "encoder": name, "pairs": "text_pair" in train, "inputs": x_train.shape[1]}
+    saved.update({"bag": final.bag.to_dict()} if final.bag else {})
+    info["head"] = head_record(fitted)
 
     def save(trained: nn.Module, folder: Path) -> None:
         save_run(trained, final_encoder if trained is final.head else encoder, saved, folder)
@@ -157,6 +148,12 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
         fitted=True,
         final=final.head,
     )
+
+
+def head_record(fitted: Fitted) -> dict[str, Any]:
+    """What run.json says of the head the validation rows scored."""
+    words = fitted.bag.size if fitted.bag else 0
+    return {"solver": "L-BFGS", "C": C, "iterations": fitted.iterations, "words": words, "refitted": True}
 
 
 def fine_tuned_twice(encoder: Any, train: dict, every_row: dict, config: Any) -> tuple[Any, Any, dict[str, Any]]:
