@@ -165,6 +165,28 @@ def test_contrastive_mode_fine_tunes_the_encoder_and_saves_it(tiny_encoder_dir, 
     assert Predictor.load(run_dir).predict("loved this wonderful charming story").label in ("positive", "negative")
 
 
+def test_contrastive_steps_are_refitted_to_the_time_left_after_a_slow_first_step(tiny_encoder_dir, monkeypatch):
+    from sentence_transformers import SentenceTransformer
+
+    from workbench.models import contrastive
+
+    clock = {"now": 0.0, "steps": 0}
+
+    def timed_loss(encoder, texts, batch):  # the first step takes 10 s (warming up), every later one 1 s
+        clock["steps"] += 1
+        clock["now"] += 10.0 if clock["steps"] == 1 else 1.0
+        return sum(p.sum() for p in encoder.parameters()) * 0.0
+
+    monkeypatch.setattr(contrastive, "pair_loss", timed_loss)
+    encoder = SentenceTransformer(str(tiny_encoder_dir), device="cpu")
+    labels = [i % 2 for i in range(40)]  # 52 steps of pairs planned
+
+    result = contrastive.fine_tune(encoder, ["a text"] * 40, labels, 20.0, 0, clock=lambda: clock["now"])
+
+    assert result.steps == 11 and clock["steps"] == 11  # 10 s left after the first step, at 1 s a step
+    assert result.seconds == 20.0
+
+
 def test_contrastive_pairs_follow_setfit_oversampling():
     from workbench.models.contrastive import sample_pairs
 

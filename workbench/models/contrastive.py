@@ -11,7 +11,7 @@ import itertools
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -21,7 +21,7 @@ from .. import preparing
 
 PAIR_BATCH = 16  # SetFit's default batch of pairs
 BODY_LR = 2e-5  # SetFit's default learning rate for the encoder
-TIMED_STEPS = 3  # steps timed before the rest are fitted into the time limit
+TIMED_STEPS = 3  # steps taken before the rest are fitted into the time limit (and re-fitted at every step)
 MAX_PAIRS = 50_000  # enough for a few thousand rows; the time limit usually ends the run much sooner
 
 
@@ -68,14 +68,16 @@ def fine_tune(
     seed: int,
     rows: str = "the training rows",
     epochs: int = 1,
+    clock: Callable[[], float] = time.monotonic,
 ) -> ContrastiveResult:
     """Train the encoder on sampled pairs for `epochs` passes (SetFit's default: 1), or fewer steps when the
     `seconds` given would run out first; the encoder is left in eval mode."""
     pairs = sample_pairs(labels, seed)
     batches = [pairs[i : i + PAIR_BATCH] for i in range(0, len(pairs), PAIR_BATCH)] * epochs
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=BODY_LR)
-    warmup = math.ceil(0.1 * len(batches))  # SetFit's warmup proportion
-    started, total = time.monotonic(), len(batches)
+    planned = total = len(batches)
+    warmup = math.ceil(0.1 * planned)  # SetFit's warmup proportion
+    started = first_done = clock()
     encoder.train()
     step = 0
     for step, batch in enumerate(batches, start=1):
@@ -89,12 +91,16 @@ def fine_tune(
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        if seconds is not None and step == TIMED_STEPS:
-            per_step = (time.monotonic() - started) / step
-            total = min(total, max(step, int(seconds / per_step)))  # the schedule decays to zero at the new end
-            warmup = min(warmup, max(1, total // 10))
+        now = clock()
+        first_done = now if step == 1 else first_done
+        if seconds is not None and step >= TIMED_STEPS:
+            # re-planned at every step from the steps after the first (which warms up and is slow), so one slow
+            # step early on does not cut the run short; the schedule decays to zero at the planned end
+            per_step = (now - first_done) / (step - 1)
+            total = min(planned, max(step, int((seconds - (first_done - started)) / per_step) + 1))
+            warmup = min(math.ceil(0.1 * planned), max(1, total // 10))
     encoder.eval()
-    return ContrastiveResult(pairs=len(pairs), steps=min(step, total), seconds=round(time.monotonic() - started, 2))
+    return ContrastiveResult(pairs=len(pairs), steps=min(step, total), seconds=round(clock() - started, 2))
 
 
 def pair_loss(encoder: Any, texts: Sequence[str], batch: list[tuple[int, int, float]]) -> torch.Tensor:
