@@ -269,9 +269,10 @@ def positive_weights(rows: Sequence[Sequence[float]]) -> torch.Tensor:
     return ((len(matrix) - present) / present.clamp(min=1)).clamp(min=1.0, max=MAX_POSITIVE_WEIGHT)
 
 
-def rules_for(data: Any, weigh: bool) -> TaskRules:
-    """The rules for training on prepared data; `weigh` balances rare classes or labels in the loss."""
-    train_labels = data.train["label"][:]
+def rules_for(data: Any, weigh: bool, labels: Sequence[Any] | None = None) -> TaskRules:
+    """The rules for training on prepared data; `weigh` balances rare classes or labels in the loss, as they are
+    among the training rows (or among the `labels` given: a model refitted on every labelled row)."""
+    train_labels = data.train["label"][:] if labels is None else list(labels)
     if data.task == Task.MULTI_LABEL:
         return MultiLabel(data.labels, positive_weights(train_labels) if weigh else None)
     if data.task == Task.REGRESSION:

@@ -130,7 +130,8 @@ def build(data: Any, config: Any, generator: torch.Generator) -> ModelBundle:
         if final_encoder is encoder
         else pair_features(final_encoder, every_row, None, "Embedding every labelled row with the final encoder")
     )
-    final = fitted_head(x_every_row, every_row, loss, data.n_outputs, words)
+    every_row_loss = rules_for(data, config.class_weights, every_row["label"]).loss
+    final = fitted_head(x_every_row, every_row, every_row_loss, data.n_outputs, words)
     saved = {"mode": mode, "encoder": name, "pairs": "text_pair" in train, "inputs": x_train.shape[1]}
     saved.update({"bag": final.bag.to_dict()} if final.bag else {})
     info["head"] = head_record(fitted)
