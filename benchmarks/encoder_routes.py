@@ -10,9 +10,9 @@ title and first 60 words, split 80/20 with a fixed seed), 4,200 rated tweets as 
         the whole training set: our frozen head on each encoder, TF-IDF + balanced logistic regression beside it
     python benchmarks/encoder_routes.py fewshot SET --shots 8,16,64 --draws 5 [--peers setfit,bert,contrastive]
         k training rows per class drawn 5 times (the same draws for every contender), scored on the test rows:
-        our frozen head on each encoder (`--setfit-mode frozen`); peers: the setfit library's defaults on the same encoder (`setfit`,
-        SetFit 1.2.0, installed by hand: it is no dependency of the workbench), our contrastive mode
-        (`contrastive`), and fine-tuning the bundled MiniLM with the workbench's defaults (`bert`)
+        our frozen head on each encoder (`--setfit-mode frozen`); peers: the setfit library's defaults on the same
+        encoder (`setfit`, SetFit 1.2.0, installed by hand: it is no dependency of the workbench), our contrastive
+        mode (`contrastive`), and fine-tuning the bundled MiniLM with the workbench's defaults (`bert`)
     --peer-draws N    the peers run on the first N draws only (they take minutes each on 2 cores)
     --peer-shots, --peer-encoders   the shots and encoders the setfit and contrastive peers run on
     --bert-budget M   minutes of the fine-tuning peer's time budget (default: the workbench's 5)
