@@ -2,7 +2,8 @@
 similar (same class; for multi-label, the share of labels they have in common) or not, sampled as SetFit's default
 "oversampling" does (as many similar as dissimilar pairs, each kind drawn until the larger kind is covered once),
 and the encoder trained so that the cosine of the two embeddings meets that target (CosineSimilarityLoss, mean
-squared error). On a CPU that is slow, so the number of steps is fitted to a time limit after a few steps are timed.
+squared error). On a CPU that is slow, so the number of steps is fitted to a time limit, and re-fitted as the steps
+are timed.
 """
 
 from __future__ import annotations

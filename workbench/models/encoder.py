@@ -2,9 +2,11 @@
 when its packages are installed, any sentence-transformers folder or Hub id) and a linear head over its embeddings.
 Two modes: `frozen` embeds every text once (cached for the process, so a second run on the same texts starts at
 once) and fits only the head, in seconds; `contrastive` first fine-tunes the encoder as SetFit does
-(`contrastive.py`), then embeds and fits the head alike. The head (`head.py`) reads the embedding and the text's
-TF-IDF bag of words, and is fitted to convergence by a solver during the build (the bundle says `fitted`), so the
-training loop only scores it on the validation rows and saves it, with the tasks' losses and reports as for BERT.
+(`contrastive.py`: a copy on the training rows, which the validation rows score, and one on every labelled row,
+which is saved), then embeds and fits the head alike. The head (`head.py`) reads the embedding and, in frozen mode,
+the text's TF-IDF bag of words, and is fitted to convergence by a solver during the build (the bundle says
+`fitted`), so the training loop only scores it on the validation rows and saves it, with the tasks' losses and
+reports as for BERT. The build reports how far it is (preparing.py): it can take minutes.
 
 A run folder holds the head (`model.safetensors`), `encoder.json` (with the bag's vocabulary and idf weights), and
 either a reference to an offline encoder (frozen mode on the bundled MiniLM or the installed mpnet) or the encoder
