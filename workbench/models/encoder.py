@@ -334,4 +334,5 @@ class EncoderFamily:
         return self.load(run_dir)
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
-        return describe(encoders.default_encoder(), FROZEN, data.n_outputs if data is not None else 2)
+        name = encoders.default_encoder()  # the mode shown is the one auto takes for the data loaded
+        return describe(name, auto_mode(data, name) if data is not None else FROZEN, data.n_outputs if data else 2)
