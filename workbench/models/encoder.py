@@ -334,5 +334,7 @@ class EncoderFamily:
         return self.load(run_dir)
 
     def describe(self, model_name: str, data: Any | None) -> dict[str, Any]:
-        name = encoders.default_encoder()  # the mode shown is the one auto takes for the data loaded
-        return describe(name, auto_mode(data, name) if data is not None else FROZEN, data.n_outputs if data else 2)
+        name = encoders.default_encoder()
+        if data is None:
+            return describe(name, FROZEN, 2)
+        return describe(name, auto_mode(data, name), data.n_outputs)  # the mode auto takes for the data loaded
