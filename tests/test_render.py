@@ -4,18 +4,13 @@ from workbench.events import Evaluated, Finished, Planned, Started, Status, Step
 from workbench.ui import render
 
 
+def started_event(**changes) -> Started:
+    fields = {"run_id": "r", "model": "bundled-minilm", "device": "cpu", "precision": "bf16", "total_steps": 300}
+    return Started(**{**fields, **changes}, epochs=10, train_rows=480, validation_rows=120, labels=("a", "b"))
+
+
 def budgeted_events() -> list:
-    started = Started(
-        run_id="r",
-        model="bundled-minilm",
-        device="cpu",
-        precision="bf16",
-        total_steps=300,
-        epochs=10,
-        train_rows=480,
-        validation_rows=120,
-        labels=("a", "b"),
-    )
+    started = started_event()
     planned = Planned(step=10, total_steps=210, epochs=7.0, budget_seconds=300.0, seconds_per_step=1.25)
     step = Step(
         step=105,
@@ -100,17 +95,7 @@ def test_rows_to_look_at_show_the_answers_first_and_the_text_last():
 
 
 def test_a_model_fitted_by_a_solver_is_told_without_epochs_or_steps():
-    started = Started(
-        run_id="r",
-        model="setfit",
-        device="cpu",
-        precision="no",
-        total_steps=0,
-        epochs=1,
-        train_rows=480,
-        validation_rows=120,
-        labels=("a", "b"),
-    )
+    started = started_event(model="setfit", precision="no", total_steps=0)
     scores = {"accuracy": 0.9, "f1_macro": 0.88}
     evaluated = Evaluated(step=0, epoch=0.0, loss=0.4, scores=scores, is_best=True)
     finished = Finished(step=0, elapsed_seconds=12.0, best_epoch=None, metrics=scores)
