@@ -21,7 +21,7 @@ from typing import TypeVar
 from .events import Preparing
 
 T = TypeVar("T")
-POLL_SECONDS = 0.2  # how often the generator looks at the user's Stop while the build runs
+POLL_SECONDS = 0.2  # how often the generator looks for the build's reports (and then at the user's Stop)
 EVENT_SECONDS = 1.0  # at most one event a second for the same stage (an embedding reports every batch)
 
 _listener: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("preparing_listener", default=None)
@@ -65,9 +65,12 @@ def build_reporting(
         try:
             while not future.done() or not events.empty():
                 try:
-                    yield events.get(timeout=POLL_SECONDS)
+                    event = events.get(timeout=POLL_SECONDS)
                 except queue.Empty:
-                    pass
+                    continue
+                yield event
+                # asked only where the build reports, so a build that never does is not counted as a step of
+                # waiting (the loop asks before every training step)
                 if should_stop():
                     stop.set()
         finally:  # finished, failed, or the watcher went away: the build stops at its next report
