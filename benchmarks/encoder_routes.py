@@ -16,6 +16,7 @@ title and first 60 words, split 80/20 with a fixed seed), 4,200 rated tweets as 
     --peer-draws N    the peers run on the first N draws only (they take minutes each on 2 cores)
     --peer-shots, --peer-encoders   the shots and encoders the setfit and contrastive peers run on
     --bert-budget M   minutes of the fine-tuning peer's time budget (default: the workbench's 5)
+    --seed-offset N   train with seed draw+N (the draws stay the same): how much a run moves with its seed alone
 
 One JSON line per comparison: each contender's mean and spread (standard deviation over draws) of macro-F1 (micro
 for genres) and accuracy, and seconds per run. Embeddings are cached per text in the process, so the draws after
@@ -223,10 +224,12 @@ def fewshot(args: argparse.Namespace) -> None:
                     continue
                 for short in args.peer_encoders.split(","):
                     if "setfit" in peers:
-                        keep(f"setfit_defaults_{short}", setfit_defaults(rows, test, ENCODERS[short], d), d)
+                        result = setfit_defaults(rows, test, ENCODERS[short], d + args.seed_offset)
+                        keep(f"setfit_defaults_{short}", result, d)
                     if "contrastive" in peers:
                         settings = {"model": "setfit", "encoder": ENCODERS[short], "setfit_mode": "contrastive"}
-                        keep(f"contrastive_{short}", workbench_route(path, test, label, d, **settings), d)
+                        result = workbench_route(path, test, label, d + args.seed_offset, **settings)
+                        keep(f"contrastive_{short}", result, d)
                 if "bert" in peers:
                     settings = {"model": "bundled-minilm", "time_budget": args.bert_budget}
                     keep("finetune_minilm", workbench_route(path, test, label, d, **settings), d)
@@ -272,5 +275,6 @@ if __name__ == "__main__":
     parser.add_argument("--encoders", default="mpnet,minilm")
     parser.add_argument("--bert-budget", type=float, default=5.0)
     parser.add_argument("--test-rows", type=int, default=1000)
+    parser.add_argument("--seed-offset", type=int, default=0)
     arguments = parser.parse_args()
     (full if arguments.what == "full" else fewshot)(arguments)

@@ -187,6 +187,26 @@ def test_contrastive_steps_are_refitted_to_the_time_left_after_a_slow_first_step
     assert result.seconds == 20.0
 
 
+def test_contrastive_optimizer_follows_setfit_trainer(tiny_encoder_dir):
+    from sentence_transformers import SentenceTransformer
+    from transformers import get_linear_schedule_with_warmup
+
+    from workbench.models.contrastive import decay_groups, linear_schedule
+
+    encoder = SentenceTransformer(str(tiny_encoder_dir), device="cpu")
+    decayed, kept = decay_groups(encoder)
+    names = {id(p): n for n, p in encoder.named_parameters()}
+    assert kept["weight_decay"] == 0.0 and decayed["weight_decay"] == 0.01
+    assert all("bias" in names[id(p)] or "LayerNorm" in names[id(p)] for p in kept["params"])
+    assert not any("bias" in names[id(p)] for p in decayed["params"])
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    theirs = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=3, num_training_steps=20)
+    for done in range(20):  # the factor of each step, as transformers' scheduler gives it before that step
+        assert linear_schedule(done, 3, 20) == pytest.approx(theirs.get_last_lr()[0])
+        optimizer.step()
+        theirs.step()
+
+
 def test_contrastive_pairs_follow_setfit_oversampling():
     from workbench.models.contrastive import sample_pairs
 

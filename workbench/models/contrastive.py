@@ -22,6 +22,8 @@ from .. import preparing
 
 PAIR_BATCH = 16  # SetFit's default batch of pairs
 BODY_LR = 2e-5  # SetFit's default learning rate for the encoder
+WEIGHT_DECAY = 0.01  # SetFit's l2_weight, applied as transformers' Trainer does: not to biases or norms
+MAX_GRAD_NORM = 1.0  # the gradient clipping of SetFit's trainer (transformers' default)
 TIMED_STEPS = 3  # steps taken before the rest are fitted into the time limit (and re-fitted at every step)
 MAX_PAIRS = 50_000  # enough for a few thousand rows; the time limit usually ends the run much sooner
 
@@ -75,7 +77,7 @@ def fine_tune(
     `seconds` given would run out first; the encoder is left in eval mode."""
     pairs = sample_pairs(labels, seed)
     batches = [pairs[i : i + PAIR_BATCH] for i in range(0, len(pairs), PAIR_BATCH)] * epochs
-    optimizer = torch.optim.AdamW(encoder.parameters(), lr=BODY_LR)
+    optimizer = torch.optim.AdamW(decay_groups(encoder), lr=BODY_LR)
     planned = total = len(batches)
     warmup = math.ceil(0.1 * planned)  # SetFit's warmup proportion
     started = first_done = clock()
@@ -84,12 +86,12 @@ def fine_tune(
     for step, batch in enumerate(batches, start=1):
         if step > total:
             break
-        factor = step / warmup if step <= warmup else max(0.0, (total - step) / max(1, total - warmup))
         for group in optimizer.param_groups:
-            group["lr"] = BODY_LR * factor
+            group["lr"] = BODY_LR * linear_schedule(step - 1, warmup, total)
         preparing.report(f"Fine-tuning the encoder on pairs from {rows} (steps)", step - 1, total)
         loss = pair_loss(encoder, texts, batch)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(encoder.parameters(), MAX_GRAD_NORM)
         optimizer.step()
         optimizer.zero_grad()
         now = clock()
@@ -102,6 +104,24 @@ def fine_tune(
             warmup = min(math.ceil(0.1 * planned), max(1, total // 10))
     encoder.eval()
     return ContrastiveResult(pairs=len(pairs), steps=min(step, total), seconds=round(clock() - started, 2))
+
+
+def decay_groups(encoder: Any) -> list[dict[str, Any]]:
+    """The weights decayed, and the biases and norms (the one-dimensional parameters) not, as transformers' Trainer
+    (and so SetFit) groups them."""
+    weights = [p for p in encoder.parameters() if p.requires_grad]
+    return [
+        {"params": [p for p in weights if p.ndim >= 2], "weight_decay": WEIGHT_DECAY},
+        {"params": [p for p in weights if p.ndim < 2], "weight_decay": 0.0},
+    ]
+
+
+def linear_schedule(done: int, warmup: int, total: int) -> float:
+    """The learning rate's factor after `done` steps: transformers' linear schedule with warmup, so the first step
+    is taken at zero and the last before `total` at one step's worth."""
+    if done < warmup:
+        return done / max(1, warmup)
+    return max(0.0, (total - done) / max(1, total - warmup))
 
 
 def pair_loss(encoder: Any, texts: Sequence[str], batch: list[tuple[int, int, float]]) -> torch.Tensor:
