@@ -24,6 +24,7 @@ PAIR_BATCH = 16  # SetFit's default batch of pairs
 BODY_LR = 2e-5  # SetFit's default learning rate for the encoder
 WEIGHT_DECAY = 0.01  # SetFit's l2_weight, applied as transformers' Trainer does: not to biases or norms
 MAX_GRAD_NORM = 1.0  # the gradient clipping of SetFit's trainer (transformers' default)
+WARMUP = 0.1  # SetFit's warmup proportion
 TIMED_STEPS = 3  # steps taken before the rest are fitted into the time limit (and re-fitted at every step)
 MAX_PAIRS = 50_000  # enough for a few thousand rows; the time limit usually ends the run much sooner
 
@@ -79,7 +80,7 @@ def fine_tune(
     batches = [pairs[i : i + PAIR_BATCH] for i in range(0, len(pairs), PAIR_BATCH)] * epochs
     optimizer = torch.optim.AdamW(decay_groups(encoder), lr=BODY_LR)
     planned = total = len(batches)
-    warmup = math.ceil(0.1 * planned)  # SetFit's warmup proportion
+    warmup = math.ceil(WARMUP * planned)
     started = first_done = clock()
     encoder.train()
     step = 0
@@ -101,7 +102,7 @@ def fine_tune(
             # step early on does not cut the run short; the schedule decays to zero at the planned end
             per_step = (now - first_done) / (step - 1)
             total = min(planned, max(step, int((seconds - (first_done - started)) / per_step) + 1))
-            warmup = min(math.ceil(0.1 * planned), max(1, total // 10))
+            warmup = math.ceil(WARMUP * total)  # as transformers rounds a fractional warmup: up
     encoder.eval()
     return ContrastiveResult(pairs=len(pairs), steps=min(step, total), seconds=round(clock() - started, 2))
 
