@@ -191,7 +191,8 @@ def test_contrastive_optimizer_follows_setfit_trainer(tiny_encoder_dir):
     from sentence_transformers import SentenceTransformer
     from transformers import get_linear_schedule_with_warmup
 
-    from workbench.models.contrastive import decay_groups, linear_schedule
+    from workbench.budget import linear_schedule
+    from workbench.models.contrastive import decay_groups
 
     encoder = SentenceTransformer(str(tiny_encoder_dir), device="cpu")
     decayed, kept = decay_groups(encoder)

@@ -98,3 +98,11 @@ class Budget:
             low, high = (middle, high) if cost(middle) <= left else (low, middle - 1)
         self.next_plan = step + max(1, min(step, math.ceil(REPLAN_FRACTION * low)))
         return low, per_step
+
+
+def linear_schedule(done: int, warmup: int, total: int) -> float:
+    """The learning rate's factor after `done` steps: transformers' linear schedule with warmup, so the first step
+    is taken at zero and the rate reaches zero at `total`, which a re-plan may move between steps."""
+    if done < warmup:
+        return done / max(1, warmup)
+    return max(0.0, (total - done) / max(1, total - warmup))

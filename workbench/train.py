@@ -23,7 +23,7 @@ from accelerate import Accelerator
 from accelerate.utils import broadcast_object_list, set_seed
 
 from . import preparing, runs, trackers
-from .budget import SAVE_BYTES_PER_SECOND, Budget
+from .budget import SAVE_BYTES_PER_SECOND, Budget, linear_schedule
 from .config import TrainConfig
 from .data import PreparedData
 from .devices import (
@@ -210,10 +210,7 @@ class TrainingRun:
         """Linear warmup, then linear decay to zero at the last step (transformers' linear schedule), reading the
         total when asked, so that a time budget can set it during the warmup."""
         total = self.total_steps * self.accelerator.num_processes
-        warmup = int(self.config.warmup * total)
-        if scheduler_step < warmup:
-            return scheduler_step / warmup
-        return max(0.0, (total - scheduler_step) / max(1, total - warmup))
+        return linear_schedule(scheduler_step, int(self.config.warmup * total), total)
 
     def replan(self) -> Planned | None:
         """Fit the rest of the run into the budget from the costs measured so far; a Planned event the first time

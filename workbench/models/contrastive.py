@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import preparing
+from ..budget import linear_schedule
 
 PAIR_BATCH = 16  # SetFit's default batch of pairs
 BODY_LR = 2e-5  # SetFit's default learning rate for the encoder
@@ -115,14 +116,6 @@ def decay_groups(encoder: Any) -> list[dict[str, Any]]:
         {"params": [p for p in weights if p.ndim >= 2], "weight_decay": WEIGHT_DECAY},
         {"params": [p for p in weights if p.ndim < 2], "weight_decay": 0.0},
     ]
-
-
-def linear_schedule(done: int, warmup: int, total: int) -> float:
-    """The learning rate's factor after `done` steps: transformers' linear schedule with warmup, so the first step
-    is taken at zero and the last before `total` at one step's worth."""
-    if done < warmup:
-        return done / max(1, warmup)
-    return max(0.0, (total - done) / max(1, total - warmup))
 
 
 def pair_loss(encoder: Any, texts: Sequence[str], batch: list[tuple[int, int, float]]) -> torch.Tensor:
