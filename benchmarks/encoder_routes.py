@@ -209,14 +209,14 @@ def fewshot(args: argparse.Namespace) -> None:
             report("encoder_routes_run", set=args.set, shots_per_class=k, draw=d, contender=name, **result)
 
         for d in range(args.draws):
-            rows = draw(pool, label, k, seed=d)
+            rows, seed = draw(pool, label, k, seed=d), d + args.seed_offset
             with tempfile.TemporaryDirectory() as folder:
                 path = write_rows(Path(folder) / "draw.csv", rows)
                 for short in args.encoders.split(","):
                     keep(
                         f"frozen_{short}",
                         workbench_route(
-                            path, test, label, d, model="setfit", encoder=ENCODERS[short], setfit_mode="frozen"
+                            path, test, label, seed, model="setfit", encoder=ENCODERS[short], setfit_mode="frozen"
                         ),
                         d,
                     )
@@ -224,15 +224,13 @@ def fewshot(args: argparse.Namespace) -> None:
                     continue
                 for short in args.peer_encoders.split(","):
                     if "setfit" in peers:
-                        result = setfit_defaults(rows, test, ENCODERS[short], d + args.seed_offset)
-                        keep(f"setfit_defaults_{short}", result, d)
+                        keep(f"setfit_defaults_{short}", setfit_defaults(rows, test, ENCODERS[short], seed), d)
                     if "contrastive" in peers:
                         settings = {"model": "setfit", "encoder": ENCODERS[short], "setfit_mode": "contrastive"}
-                        result = workbench_route(path, test, label, d + args.seed_offset, **settings)
-                        keep(f"contrastive_{short}", result, d)
+                        keep(f"contrastive_{short}", workbench_route(path, test, label, seed, **settings), d)
                 if "bert" in peers:
                     settings = {"model": "bundled-minilm", "time_budget": args.bert_budget}
-                    keep("finetune_minilm", workbench_route(path, test, label, d, **settings), d)
+                    keep("finetune_minilm", workbench_route(path, test, label, seed, **settings), d)
         report(
             "encoder_routes_fewshot",
             set=args.set,
