@@ -17,6 +17,7 @@ title and first 60 words, split 80/20 with a fixed seed), 4,200 rated tweets as 
     --peer-shots, --peer-encoders   the shots and encoders the setfit and contrastive peers run on
     --bert-budget M   minutes of the fine-tuning peer's time budget (default: the workbench's 5)
     --seed-offset N   train with seed draw+N (the draws stay the same): how much a run moves with its seed alone
+    --first-draw N    draws N, N+1, ... instead of 0, 1, ...: more draws without repeating the first ones
 
 One JSON line per comparison: each contender's mean and spread (standard deviation over draws) of macro-F1 (micro
 for genres) and accuracy, and seconds per run. Embeddings are cached per text in the process, so the draws after
@@ -208,7 +209,7 @@ def fewshot(args: argparse.Namespace) -> None:
             results.setdefault(name, []).append(result)
             report("encoder_routes_run", set=args.set, shots_per_class=k, draw=d, contender=name, **result)
 
-        for d in range(args.draws):
+        for d in range(args.first_draw, args.first_draw + args.draws):
             rows, seed = draw(pool, label, k, seed=d), d + args.seed_offset
             with tempfile.TemporaryDirectory() as folder:
                 path = write_rows(Path(folder) / "draw.csv", rows)
@@ -220,7 +221,7 @@ def fewshot(args: argparse.Namespace) -> None:
                         ),
                         d,
                     )
-                if d >= args.peer_draws or k not in peer_shots:
+                if d >= args.first_draw + args.peer_draws or k not in peer_shots:
                     continue
                 for short in args.peer_encoders.split(","):
                     if "setfit" in peers:
@@ -274,5 +275,6 @@ if __name__ == "__main__":
     parser.add_argument("--bert-budget", type=float, default=5.0)
     parser.add_argument("--test-rows", type=int, default=1000)
     parser.add_argument("--seed-offset", type=int, default=0)
+    parser.add_argument("--first-draw", type=int, default=0)
     arguments = parser.parse_args()
     (full if arguments.what == "full" else fewshot)(arguments)
