@@ -22,12 +22,9 @@ import common  # noqa: F401  (offline settings first)
 import numpy as np
 import torch
 from common import report, timed
-from quality import read
+from quality import read, tfidf_pipeline
 from sentence_transformers import SentenceTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.pipeline import make_pipeline
 from task_data import tweet_classes_csvs
 
 from workbench import encoders
@@ -68,9 +65,7 @@ def head_probabilities(train_texts: list[str], labels: list[int], n: int, texts:
 
 
 def tfidf_probabilities(train_texts: list[str], labels: list[int], texts: list[list[str]]) -> list[np.ndarray]:
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-    model = make_pipeline(vectorizer, LogisticRegression(class_weight="balanced", max_iter=1000))
-    model.fit(train_texts, labels)
+    model = tfidf_pipeline().fit(train_texts, labels)
     return [model.predict_proba(t) for t in texts]
 
 
