@@ -39,10 +39,8 @@ from typing import Any
 import common  # noqa: F401  (offline settings first)
 from common import report, timed
 from drug_reviews import write_csvs
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from quality import tfidf_pipeline
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.pipeline import make_pipeline
 from task_data import multilabel_csvs, tweet_classes_csvs
 
 from workbench.config import DataSpec, TrainConfig
@@ -165,10 +163,7 @@ def setfit_defaults(train_rows: list[dict], test: list[dict], encoder: str, seed
 
 
 def tfidf(train_rows: list[dict], test: list[dict]) -> dict[str, float]:
-    model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-        LogisticRegression(max_iter=2000, class_weight="balanced"),
-    )
+    model = tfidf_pipeline()
     seconds, _ = timed(lambda: model.fit([r["text"] for r in train_rows], [r["label"] for r in train_rows]))
     return {
         **score([r["label"] for r in test], list(model.predict([r["text"] for r in test])), False),

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from common import report, timed
 from quality import read, tfidf_pipeline
-from sentence_transformers import SentenceTransformer
 from sklearn.metrics import f1_score
 from task_data import tweet_classes_csvs
 
@@ -31,6 +30,7 @@ from workbench import encoders
 from workbench.config import DataSpec, TrainConfig
 from workbench.data import ModelInputs, load_data
 from workbench.events import started_of
+from workbench.models.embeddings import embed, load_encoder
 from workbench.models.head import bag_matrix, fitted_head
 from workbench.predict import Predictor
 from workbench.train import train
@@ -55,13 +55,15 @@ def bert_probabilities(data, seed: int, texts: list[list[str]]) -> tuple[float, 
 
 
 def head_probabilities(train_texts: list[str], labels: list[int], n: int, texts: list[list[str]]) -> list[np.ndarray]:
-    encoder = SentenceTransformer(encoders.encoder_path(encoders.MINILM), device="cpu")
-    embed = lambda xs: torch.tensor(encoder.encode(xs, batch_size=64))  # noqa: E731
-    fitted = fitted_head(
-        embed(train_texts), {"text": train_texts, "label": labels}, torch.nn.functional.cross_entropy, n
-    )
+    """The engine's own embedding (and cache) of the bundled MiniLM, the head fitted on the training rows."""
+    encoder = load_encoder(encoders.MINILM)
+    rows = {"text": train_texts, "label": labels}
+    fitted = fitted_head(embed(encoder, train_texts, encoders.MINILM), rows, torch.nn.functional.cross_entropy, n)
     with torch.no_grad():
-        return [probabilities(fitted.head(embed(t), bag_matrix(fitted.bag, {"text": t}))) for t in texts]
+        return [
+            probabilities(fitted.head(embed(encoder, t, encoders.MINILM), bag_matrix(fitted.bag, {"text": t})))
+            for t in texts
+        ]
 
 
 def tfidf_probabilities(train_texts: list[str], labels: list[int], texts: list[list[str]]) -> list[np.ndarray]:
