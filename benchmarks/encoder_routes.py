@@ -132,7 +132,9 @@ def workbench_route(train_csv: Path, test: list[dict], label: str, seed: int, **
             if events[-1].kind != "finished":
                 raise RuntimeError(f"training ended with {events[-1]}")
             answers = Predictor.load(started_of(events).run_dir).predict([r["text"] for r in test])
-            return score([r[label] for r in test], [a.label for a in answers], multi)
+            # the run's own validation score beside the test score: what a choice made on the validation rows sees
+            validation = {"validation_f1": events[-1].metrics.get("f1_macro" if not multi else "f1_micro")}
+            return {**score([r[label] for r in test], [a.label for a in answers], multi), **validation}
 
     seconds, scores = timed(run)
     return {**scores, "seconds": round(seconds, 1)}

@@ -33,14 +33,16 @@ def sentiment_text(rng: random.Random, label: str) -> str:
     return " ".join(chosen)
 
 
-def write_sentiment_csv(path: Path, rows: int, seed: int) -> Path:
+def write_sentiment_csv(path: Path, rows: int, seed: int, padding: int = 0) -> Path:
+    """`padding` filler words added to every review (long texts, for auto's rule)."""
     rng = random.Random(seed)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["review", "sentiment"])
         for i in range(rows):
             label = "positive" if i % 2 == 0 else "negative"
-            writer.writerow([sentiment_text(rng, label), label])
+            pad = " ".join(rng.choice(FILLER_WORDS) for _ in range(padding))
+            writer.writerow([f"{sentiment_text(rng, label)} {pad}".strip(), label])
     return path
 
 

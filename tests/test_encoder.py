@@ -237,8 +237,9 @@ def test_embeddings_are_cached_per_text_for_an_offline_encoder(tiny_encoder_dir)
 def test_auto_takes_either_encoder_at_160_rows_per_class_unless_embedding_outlasts_the_budget(tmp_path, monkeypatch):
     from workbench import encoders
 
-    data = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "mid.csv", rows=400, seed=1))), seed=0)
-    auto = TrainConfig(time_budget=5)  # 160 training rows per class
+    long_reviews = write_sentiment_csv(tmp_path / "mid.csv", rows=400, seed=1, padding=40)
+    data = load_data(DataSpec(path=str(long_reviews)), seed=0)
+    auto = TrainConfig(time_budget=5)  # 160 training rows per class of about 47 words
 
     for encoder in (encoders.MPNET, encoders.MINILM):
         monkeypatch.setattr(encoders, "default_encoder", lambda encoder=encoder: encoder)
@@ -249,7 +250,7 @@ def test_auto_takes_either_encoder_at_160_rows_per_class_unless_embedding_outlas
 
 
 def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(tmp_path):
-    small = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "small.csv", rows=60, seed=1))), seed=0)
+    small = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "small.csv", rows=40, seed=1))), seed=0)
     large = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "large.csv", rows=1200, seed=1))), seed=0)
     auto = TrainConfig(time_budget=5)
 
@@ -261,11 +262,25 @@ def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(
     assert family_for("setfit").kind == "setfit" and family_for("SetFit ").kind == "setfit"
 
 
+def test_auto_fine_tunes_bert_on_short_texts_from_20_rows_per_class(tmp_path):
+    def data(rows: int, padding: int = 0):
+        path = write_sentiment_csv(tmp_path / f"{rows}-{padding}.csv", rows=rows, seed=1, padding=padding)
+        return load_data(DataSpec(path=str(path)), seed=0)
+
+    auto = TrainConfig(time_budget=5)
+    short = data(120)  # 48 training rows per class of 4-11 words
+
+    assert choose_model(auto, short) == "bundled-minilm" and "of short texts" in route_reason(auto, short)
+    assert choose_model(auto, data(120, padding=30)) == "setfit"  # the same rows 30 words longer
+    assert choose_model(auto, data(40)) == "setfit"  # 16 rows per class: contrastive mode
+
+
 def test_auto_fine_tunes_the_minilm_contrastively_on_up_to_16_rows_per_class(tmp_path):
     from workbench.models.encoder import mode_for
 
     few = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "few.csv", rows=40, seed=1))), seed=0)
-    more = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "more.csv", rows=60, seed=1))), seed=0)
+    more_csv = write_sentiment_csv(tmp_path / "more.csv", rows=60, seed=1, padding=30)  # long texts: no fine-tuning
+    more = load_data(DataSpec(path=str(more_csv)), seed=0)
     auto = TrainConfig(time_budget=5, encoder="bundled-minilm")
 
     assert mode_for(auto, few) == "contrastive" and "fine-tuned SetFit's way" in route_reason(auto, few)

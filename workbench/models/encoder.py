@@ -53,6 +53,13 @@ OWNED_NAMES = {SETFIT, "encoder", "sentence-encoder"}
 EMBED_SECONDS = {encoders.MINILM: 0.02, encoders.MPNET: 0.1}
 
 
+def words_per_text(data: Any) -> float:
+    """The training texts' mean length in words (a text pair counts both texts)."""
+    columns = [c for c in ("text", "text_pair") if c in data.train.column_names]
+    words = sum(len(text.split()) for column in columns for text in data.train[column])
+    return words / max(1, len(data.train))
+
+
 def rows_per_class(data: Any) -> float:
     """The training rows per class (single-label) or the labelled rows per label (multi-label)."""
     if data.task.value == "multi-label":
