@@ -281,7 +281,7 @@ class BertScorer:
         out = torch.empty(len(inputs.texts), self.model.config.num_labels)
         encoded = encode(self.tokenizer, inputs.texts, inputs.pairs, self.max_length)
         lengths = [len(ids) for ids in encoded["input_ids"]]
-        with fast_matmuls(self.device):
+        with fast_matmuls(self.device, self.model):
             for batch in length_sorted_batches(lengths, PREDICT_BATCH):
                 inputs = self.tokenizer.pad({k: [v[i] for i in batch] for k, v in encoded.items()}, return_tensors="pt")
                 logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
