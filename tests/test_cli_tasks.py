@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_tasks import pair_rows, rated_rows, topic_rows, write_csv
+from task_helpers import pair_rows, rated_rows, topic_rows, write_csv
 
 from workbench.cli import _split_args, build_parser
 from workbench.data import load_data
