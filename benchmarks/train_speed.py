@@ -170,7 +170,9 @@ def useful_gflops_per_row(csv_path: Path) -> float:
 def precision_of(side: str) -> str:
     import torch
 
-    bf16_cpu = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    from workbench.devices import native_bf16
+
+    bf16_cpu = native_bf16(torch.device("cpu"))  # where ours trains under bf16 autocast
     return "bf16" if (side == "ours" and bf16_cpu) or side == "trainer_bf16" else "fp32"
 
 
