@@ -12,9 +12,7 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 from pathlib import Path
 
 import pytest
-from engine_helpers import VOCAB, run_to_end, write_digits_csv, write_sentiment_csv
-
-from workbench.events import started_of
+from engine_helpers import VOCAB, trained_run, write_digits_csv, write_sentiment_csv
 
 
 @pytest.fixture(scope="session")
@@ -72,25 +70,12 @@ def text_data(text_csv):
 @pytest.fixture(scope="session")
 def mlp_digits_run(tmp_path_factory, digits_data):
     """(events, run folder) of an MLP trained on the digits subset."""
-    from workbench.config import TrainConfig
-
-    config = TrainConfig(model="mlp", epochs=8, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    events = run_to_end(config, digits_data)
-    return events, Path(started_of(events).run_dir)
+    return trained_run(tmp_path_factory, digits_data, model="mlp", epochs=8, patience=0)
 
 
 @pytest.fixture(scope="session")
 def bert_text_run(tmp_path_factory, tiny_bert_dir, text_data):
     """(events, run folder) of the tiny random BERT fine-tuned on the sentiment CSV."""
-    from workbench.config import TrainConfig
-
-    config = TrainConfig(
-        model=str(tiny_bert_dir),
-        epochs=8,
-        lr=5e-3,
-        batch_size=8,
-        patience=0,
-        output=str(tmp_path_factory.mktemp("runs")),
+    return trained_run(
+        tmp_path_factory, text_data, model=str(tiny_bert_dir), epochs=8, lr=5e-3, batch_size=8, patience=0
     )
-    events = run_to_end(config, text_data)
-    return events, Path(started_of(events).run_dir)

@@ -69,5 +69,15 @@ def run_to_end(config, data, should_stop=None) -> list:
     return list(train(config, data, should_stop or never))
 
 
+def trained_run(tmp_path_factory, data, **settings) -> tuple[list, Path]:
+    """(events, run folder) of one run trained to its end on `data` with these TrainConfig settings, in a fresh
+    folder: what the module- and session-scoped run fixtures share."""
+    from workbench.config import TrainConfig
+    from workbench.events import started_of
+
+    events = run_to_end(TrainConfig(output=str(tmp_path_factory.mktemp("runs")), **settings), data)
+    return events, Path(started_of(events).run_dir)
+
+
 def of_kind(events, cls) -> list:
     return [e for e in events if isinstance(e, cls)]

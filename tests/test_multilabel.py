@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from engine_helpers import of_kind, run_to_end
+from engine_helpers import of_kind, run_to_end, trained_run
 from task_helpers import (
     TOPICS,
     load,
@@ -45,24 +45,15 @@ def topics_data(topics_csv):
 
 @pytest.fixture(scope="module")
 def mlp_topics_run(tmp_path_factory, topics_data):
-    config = TrainConfig(model="mlp", epochs=15, batch_size=16, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    events = run_to_end(config, topics_data)
-    return events, Path(started_of(events).run_dir)
+    return trained_run(tmp_path_factory, topics_data, model="mlp", epochs=15, batch_size=16, patience=0)
 
 
 @pytest.fixture(scope="module")
 def bert_topics_run(tmp_path_factory, tiny_bert_dir, topics_data):
     # BCE on this tiny random BERT stalls at 5e-3 (every label always on); 1e-3 learns the topics
-    config = TrainConfig(
-        model=str(tiny_bert_dir),
-        epochs=10,
-        lr=1e-3,
-        batch_size=8,
-        patience=0,
-        output=str(tmp_path_factory.mktemp("runs")),
+    return trained_run(
+        tmp_path_factory, topics_data, model=str(tiny_bert_dir), epochs=10, lr=1e-3, batch_size=8, patience=0
     )
-    events = run_to_end(config, topics_data)
-    return events, Path(started_of(events).run_dir)
 
 
 def label_sets(data) -> list[set[str]]:

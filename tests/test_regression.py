@@ -4,7 +4,7 @@ that the MLP and the tiny BERT learn it, and that every way of predicting answer
 from pathlib import Path
 
 import pytest
-from engine_helpers import of_kind, run_to_end
+from engine_helpers import of_kind, trained_run
 from task_helpers import (
     load,
     losses_fall,
@@ -17,9 +17,9 @@ from task_helpers import (
     write_csv,
 )
 
-from workbench.config import DataSpec, TrainConfig
+from workbench.config import DataSpec
 from workbench.data import load_data
-from workbench.events import Evaluated, Finished, started_of
+from workbench.events import Evaluated, Finished
 from workbench.labels import Task, propose_task
 from workbench.metrics.report import evaluate_run
 from workbench.predict import Predictor
@@ -39,23 +39,14 @@ def rated_data(rated_csv):
 
 @pytest.fixture(scope="module")
 def mlp_rated_run(tmp_path_factory, rated_data):
-    config = TrainConfig(model="mlp", epochs=15, batch_size=16, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    events = run_to_end(config, rated_data)
-    return events, Path(started_of(events).run_dir)
+    return trained_run(tmp_path_factory, rated_data, model="mlp", epochs=15, batch_size=16, patience=0)
 
 
 @pytest.fixture(scope="module")
 def bert_rated_run(tmp_path_factory, tiny_bert_dir, rated_data):
-    config = TrainConfig(
-        model=str(tiny_bert_dir),
-        epochs=10,
-        lr=5e-3,
-        batch_size=8,
-        patience=0,
-        output=str(tmp_path_factory.mktemp("runs")),
+    return trained_run(
+        tmp_path_factory, rated_data, model=str(tiny_bert_dir), epochs=10, lr=5e-3, batch_size=8, patience=0
     )
-    events = run_to_end(config, rated_data)
-    return events, Path(started_of(events).run_dir)
 
 
 # ---------------------------------------------------------------------------------------------- regression: reading

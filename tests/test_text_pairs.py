@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from engine_helpers import run_to_end
+from engine_helpers import trained_run
 from task_helpers import load, pair_rows, run_record, write_csv
 
-from workbench.config import DataSpec, TrainConfig
+from workbench.config import DataSpec
 from workbench.data import load_data
-from workbench.events import Finished, started_of
+from workbench.events import Finished
 from workbench.predict import Predictor
 
 
@@ -28,23 +28,14 @@ def pairs_data(pairs_csv):
 
 @pytest.fixture(scope="module")
 def mlp_pairs_run(tmp_path_factory, pairs_data):
-    config = TrainConfig(model="mlp", epochs=20, batch_size=16, patience=0, output=str(tmp_path_factory.mktemp("runs")))
-    events = run_to_end(config, pairs_data)
-    return events, Path(started_of(events).run_dir)
+    return trained_run(tmp_path_factory, pairs_data, model="mlp", epochs=20, batch_size=16, patience=0)
 
 
 @pytest.fixture(scope="module")
 def bert_pairs_run(tmp_path_factory, tiny_bert_dir, pairs_data):
-    config = TrainConfig(
-        model=str(tiny_bert_dir),
-        epochs=10,
-        lr=2e-3,
-        batch_size=8,
-        patience=0,
-        output=str(tmp_path_factory.mktemp("runs")),
+    return trained_run(
+        tmp_path_factory, pairs_data, model=str(tiny_bert_dir), epochs=10, lr=2e-3, batch_size=8, patience=0
     )
-    events = run_to_end(config, pairs_data)
-    return events, Path(started_of(events).run_dir)
 
 
 # ---------------------------------------------------------------------------------------------- text pairs
