@@ -131,7 +131,8 @@ def native_bf16(device: torch.device) -> bool:
     try:
         if platform.machine().lower() in X86_MACHINES:
             # oneDNN calls bf16 "supported" on any AVX-512 CPU, where it is emulated: on one without AVX512-BF16,
-            # 17.5 GFLOP/s against fp32's 68.9 (1024x1024 matmuls). Only the instructions make it fast.
+            # 35.1 GFLOP/s against fp32's 122.9 (1024x1024 matmuls, quiet; docs/benchmarks.md). Only the instructions
+            # make it fast.
             return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())  # e.g. an ARM CPU with its BF16 extension
     except (AttributeError, RuntimeError):
