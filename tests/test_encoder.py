@@ -154,7 +154,7 @@ def test_contrastive_mode_fine_tunes_the_encoder_and_saves_it(tiny_encoder_dir, 
     model = json.loads((run_dir / "run.json").read_text())["model"]
     assert model["mode"] == "contrastive" and model["contrastive"]["steps"] >= 1
     # one copy tuned on the training rows was scored; the saved one was tuned on every labelled row
-    assert model["contrastive"]["pairs"] > model["contrastive"]["scored"]["pairs"] > 0
+    assert model["contrastive"]["rows"] > model["contrastive"]["scored"]["rows"] > 0
     assert model["head"]["words"] == 0 and "bag" not in json.loads((run_dir / "encoder.json").read_text())
     stages = {e.stage for e in events if isinstance(e, Preparing)}
     assert "Fine-tuning the encoder on pairs from every labelled row (steps)" in stages
@@ -172,14 +172,14 @@ def test_contrastive_steps_are_refitted_to_the_time_left_after_a_slow_first_step
 
     clock = {"now": 0.0, "steps": 0}
 
-    def timed_loss(encoder, texts, batch):  # the first step takes 10 s (warming up), every later one 1 s
+    def timed_loss(encoder, texts, targets):  # the first step takes 10 s (warming up), every later one 1 s
         clock["steps"] += 1
         clock["now"] += 10.0 if clock["steps"] == 1 else 1.0
         return sum(p.sum() for p in encoder.parameters()) * 0.0
 
-    monkeypatch.setattr(contrastive, "pair_loss", timed_loss)
+    monkeypatch.setattr(contrastive, "batch_loss", timed_loss)
     encoder = SentenceTransformer(str(tiny_encoder_dir), device="cpu")
-    labels = [i % 2 for i in range(40)]  # 52 steps of pairs planned
+    labels = [i % 2 for i in range(40)]  # 53 steps planned, as SetFit would take
 
     result = contrastive.fine_tune(encoder, ["a text"] * 40, labels, 20.0, 0, clock=lambda: clock["now"])
 
@@ -208,15 +208,48 @@ def test_contrastive_optimizer_follows_setfit_trainer(tiny_encoder_dir):
         theirs.step()
 
 
-def test_contrastive_pairs_follow_setfit_oversampling():
-    from workbench.models.contrastive import sample_pairs
+def test_contrastive_steps_are_as_many_as_setfit_oversampling_takes():
+    from workbench.models import contrastive
 
-    pairs = sample_pairs([0, 0, 0, 1, 1, 2], seed=0)
-    similar = [p for p in pairs if p[2] == 1.0]
-    assert len(similar) == len(pairs) // 2  # as many similar as dissimilar pairs
-    assert len(pairs) == 2 * 11  # 11 dissimilar pairs (3*2 + 3*1 + 2*1), the larger kind; similar repeated to 11
+    # 10 similar pairs (self-pairs included: 6 + 3 + 1), 11 dissimilar (3*2 + 3*1 + 2*1), the larger kind: 22 pairs
+    assert contrastive.setfit_steps([0, 0, 0, 1, 1, 2]) == 2  # in batches of 16 pairs
+    assert contrastive.setfit_steps([0, 0, 0, 1, 1, 2], max_pairs=16) == 1
+    labels = [i % 3 for i in range(2500)]  # counted in slices of 1,024 rows, each pair once
+    # 834 rows of class 0 and 833 of the others: 348,195 + 2 * 347,361 similar, 2,083,333 dissimilar pairs
+    assert contrastive.setfit_steps(labels, max_pairs=10**7) == 260_417  # 2 * 2,083,333 / 16, rounded up
     with pytest.raises(ValueError, match="two different labels"):
-        sample_pairs([1, 1, 1], seed=0)
+        contrastive.setfit_steps([1, 1, 1])
+
+
+def test_label_similarity_is_the_class_match_or_the_labels_shared():
+    from workbench.models.contrastive import similarity_matrix
+
+    assert similarity_matrix([0, 1, 0], [0, 1]).tolist() == [[1, 0], [0, 1], [1, 0]]
+    multi = [[1, 0, 0], [1, 1, 0], [0, 0, 0]]
+    assert similarity_matrix(multi, multi).tolist() == [[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]]
+
+
+def test_contrastive_loss_weighs_similar_and_dissimilar_pairs_of_a_batch_alike(monkeypatch):
+    from workbench.models import contrastive
+
+    embeddings = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 2.0]])  # cosines: 0.6 (a, b), 0 (a, c), 0.8 (b, c)
+    monkeypatch.setattr(contrastive, "embed_with_grad", lambda encoder, texts: embeddings)
+    targets = contrastive.similarity_matrix([0, 0, 1], [0, 0, 1])
+    # the one similar pair's error (1 - 0.6)^2 weighs half; the two dissimilar pairs' mean (0 + 0.8^2) / 2 the other
+    assert contrastive.batch_loss(None, ["a", "b", "c"], targets).item() == pytest.approx(0.5 * 0.16 + 0.5 * 0.32)
+    alike = contrastive.similarity_matrix([0, 0, 0], [0, 0, 0])  # one kind only: its mean alone
+    assert contrastive.batch_loss(None, ["a", "b", "c"], alike).item() == pytest.approx((0.16 + 1 + 0.04) / 3)
+
+
+def test_contrastive_batches_hold_every_row_once_an_epoch():
+    from workbench.models.contrastive import TEXT_BATCH, text_batches
+
+    batches = text_batches(TEXT_BATCH + 8, seed=0)
+    epochs = [next(batches) + next(batches) for _ in range(2)]
+    assert all(sorted(epoch) == list(range(TEXT_BATCH + 8)) for epoch in epochs)
+    assert epochs[0] != epochs[1]  # shuffled anew
+    lone = text_batches(TEXT_BATCH + 1, seed=0)  # an epoch's lone last row is left out: one text has no pair
+    assert all(len(next(lone)) == TEXT_BATCH for _ in range(3))
 
 
 def test_embeddings_are_cached_per_text_for_an_offline_encoder(tiny_encoder_dir):
@@ -357,12 +390,13 @@ def reviews_with(path: Path, column: str, answer) -> Path:
     return path
 
 
-def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_path):
+@pytest.mark.parametrize("mode", ["frozen", "contrastive"])
+def test_a_multi_label_file_trains_and_answers_label_sets(tiny_encoder_dir, tmp_path, mode):
     topics = lambda i, text: "|".join(t for t, on in (("upbeat", i % 2), ("film", "film" in text)) if on)  # noqa: E731
     path = reviews_with(tmp_path / "topics.csv", "topics", topics)
     data = load_data(DataSpec(path=str(path), task="multi-label"), seed=0)
 
-    events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path)
+    events, run_dir = train_encoder(data, tiny_encoder_dir, tmp_path, setfit_mode=mode, time_budget=0.05)
 
     assert events[-1].metrics["f1_micro"] > 0.6
     answer = Predictor.load(run_dir).predict("the film was great fun")

@@ -188,7 +188,7 @@ def fine_tuned_twice(encoder: Any, train: dict, every_row: dict, config: Any) ->
         config.seed,
         "every labelled row",
     )
-    record = {"pairs": final.pairs, "steps": final.steps, "seconds": final.seconds, "scored": scored._asdict()}
+    record = {"rows": final.rows, "steps": final.steps, "seconds": final.seconds, "scored": scored._asdict()}
     return first, encoder, record
 
 
