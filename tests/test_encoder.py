@@ -295,29 +295,34 @@ def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(
     assert family_for("setfit").kind == "setfit" and family_for("SetFit ").kind == "setfit"
 
 
-def test_auto_fine_tunes_bert_on_short_texts_from_20_rows_per_class(tmp_path):
-    def data(rows: int, padding: int = 0):
-        path = write_sentiment_csv(tmp_path / f"{rows}-{padding}.csv", rows=rows, seed=1, padding=padding)
-        return load_data(DataSpec(path=str(path)), seed=0)
+def short_or_long_texts(folder: Path, rows: int, padding: int = 0):
+    path = write_sentiment_csv(folder / f"{rows}-{padding}.csv", rows=rows, seed=1, padding=padding)
+    return load_data(DataSpec(path=str(path)), seed=0)
 
+
+def test_auto_fine_tunes_bert_on_short_texts_beyond_what_contrastive_mode_takes(tmp_path, monkeypatch):
     auto = TrainConfig(time_budget=5)
-    short = data(120)  # 48 training rows per class of 4-11 words
+    many = short_or_long_texts(tmp_path, 200)  # 80 training rows per class of 4-11 words
+    some = short_or_long_texts(tmp_path, 120)  # 48
 
-    assert choose_model(auto, short) == "bundled-minilm" and "of short texts" in route_reason(auto, short)
-    assert choose_model(auto, data(120, padding=30)) == "setfit"  # the same rows 30 words longer
-    assert choose_model(auto, data(40)) == "setfit"  # 16 rows per class: contrastive mode
+    assert choose_model(auto, many) == "bundled-minilm" and "of short texts" in route_reason(auto, many)
+    assert choose_model(auto, short_or_long_texts(tmp_path, 200, padding=30)) == "setfit"  # 30 words longer: frozen
+    assert choose_model(auto, some) == "setfit"  # contrastive mode on the MiniLM
+    monkeypatch.setattr(encoders, "default_encoder", lambda: encoders.MPNET)  # no contrastive mode with mpnet
+    assert choose_model(auto, some) == "bundled-minilm" and "of short texts" in route_reason(auto, some)
 
 
-def test_auto_fine_tunes_the_minilm_contrastively_on_up_to_16_rows_per_class(tmp_path):
+def test_auto_fine_tunes_the_minilm_contrastively_on_few_rows_per_class_more_of_short_texts(tmp_path):
     from workbench.models.encoder import mode_for
 
-    few = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "few.csv", rows=40, seed=1))), seed=0)
-    more_csv = write_sentiment_csv(tmp_path / "more.csv", rows=60, seed=1, padding=30)  # long texts: no fine-tuning
-    more = load_data(DataSpec(path=str(more_csv)), seed=0)
+    few = short_or_long_texts(tmp_path, 40)  # 16 training rows per class
+    short = short_or_long_texts(tmp_path, 160)  # 64, of 4-11 words
+    long = short_or_long_texts(tmp_path, 60, padding=30)  # 24, 30 words longer
     auto = TrainConfig(time_budget=5, encoder="bundled-minilm")
 
-    assert mode_for(auto, few) == "contrastive" and "fine-tuned SetFit's way" in route_reason(auto, few)
-    assert mode_for(auto, more) == "frozen" and "and the words" in route_reason(auto, more)  # 24 per class
+    assert mode_for(auto, few) == "contrastive" and "fine-tuned on pairs of the rows" in route_reason(auto, few)
+    assert mode_for(auto, short) == "contrastive" and "of 8 words on average" in route_reason(auto, short)
+    assert mode_for(auto, long) == "frozen" and "and the words" in route_reason(auto, long)
     assert mode_for(TrainConfig(model="setfit", setfit_mode="frozen", encoder="minilm"), few) == "frozen"  # kept
     assert mode_for(TrainConfig(encoder="all-mpnet-base-v2"), few) == "frozen"  # not measured with mpnet
 
@@ -365,7 +370,7 @@ def test_offline_encoders_list_the_bundled_minilm():
 
 
 def test_the_real_bundled_minilm_learns_sentiment_frozen(sentiment_data, tmp_path):
-    events, run_dir = train_encoder(sentiment_data, "bundled-minilm", tmp_path)
+    events, run_dir = train_encoder(sentiment_data, "bundled-minilm", tmp_path, setfit_mode="frozen")
 
     assert of_kind(events, Finished)[0].metrics["accuracy"] >= 0.9
     assert not json.loads((run_dir / "encoder.json").read_text())["stored"]  # a reference to the installed package

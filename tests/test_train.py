@@ -294,7 +294,7 @@ def test_early_stopping_restores_the_best_epoch(digits_data, tmp_path):
 
 
 def test_auto_picks_by_the_data_and_the_mlp_for_numbers(text_data, digits_data):
-    assert choose_model(TrainConfig(), text_data) == "bundled-minilm"  # 36 rows per class of short texts (test_encoder)
+    assert choose_model(TrainConfig(), text_data) == "setfit"  # 36 rows per class of short texts: contrastive mode
     assert choose_model(TrainConfig(), digits_data) == "mlp"
     assert choose_model(TrainConfig(model="mlp"), text_data) == "mlp"
 

@@ -173,9 +173,10 @@ class TrainConfig:
         default=None,
     )
     setfit_mode: str | None = _help(
-        f"how '{SETFIT}' trains: frozen (embed once, fit the head: seconds) or contrastive (SetFit's fine-tuning of "
-        f"the encoder on pairs first, within the time budget; minutes on a CPU) (default: contrastive on the bundled "
-        f"MiniLM up to 16 training rows per class of a single-label task, else frozen)",
+        f"how '{SETFIT}' trains: frozen (embed once, fit the head: seconds) or contrastive (fine-tuning of the "
+        f"encoder on pairs of texts first, SetFit's objective, within the time budget; minutes on a CPU) (default: "
+        f"contrastive on the bundled MiniLM for a single-label task up to 16 training rows per class, or 64 of short "
+        f"texts, else frozen)",
         label="Encoder training",
         section=MAIN,
         options=SETFIT_MODES,

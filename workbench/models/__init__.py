@@ -12,7 +12,7 @@ from ..config import AUTO, BUNDLED_BERT, MLP, SETFIT, TrainConfig
 from ..labels import Task
 from .base import FamilyDefaults, ModelBundle, ModelFamily, Scorer, parameter_count
 from .bert import BertFamily
-from .encoder import CONTRASTIVE, EncoderFamily, auto_mode, rows_per_class, words_per_text
+from .encoder import CONTRASTIVE, SHORT_TEXT_WORDS, EncoderFamily, auto_mode, rows_per_class, words_per_text
 from .mlp import MLPFamily
 
 # Asked in order: the MLP owns the name "mlp", the encoder family "setfit"; BERT owns every other name (the bundled
@@ -25,12 +25,12 @@ FAMILIES: tuple[ModelFamily, ...] = (MLPFamily(), EncoderFamily(), BertFamily())
 # fine-tuning's 0.441-0.515) and lost at 285 (BBC News: 0.960 against 0.976) and 1,120 (rated tweets: 0.760 / 0.784
 # against 0.791); the boundary lies between 160 and 285.
 ENCODER_ROWS_PER_CLASS = 200
-# ...except on short texts, where fine-tuning already won at 26 and 51 training rows per class (rated tweets, 14
-# words on average, 5 draws: 0.656 against the frozen MiniLM head's 0.617; 0.730 against the heads' 0.673 / 0.688),
-# while on longer texts the head still won at 51 (BBC News, 60 words: 0.946 / 0.957 against 0.942; drug reviews, 87:
-# 0.461 against 0.422). The word boundary lies between 14 and 60; the rows boundary between 13 (where fine-tuning was
-# erratic and below the head on the tweets, and contrastive mode won) and 26.
-SHORT_TEXT_WORDS = 30
+# ...except on short texts (at most SHORT_TEXT_WORDS words on average), where fine-tuning already won at 26 and 51
+# training rows per class (rated tweets, 14 words on average, 5 draws: 0.656 against the frozen MiniLM head's 0.617;
+# 0.730 against the heads' 0.673 / 0.688), while on longer texts the head still won at 51 (BBC News, 60 words: 0.946
+# / 0.957 against 0.942; drug reviews, 87: 0.461 against 0.422). The word boundary lies between 14 and 60; the rows
+# boundary between 13 (where fine-tuning was erratic and below the head on the tweets) and 26. Contrastive
+# fine-tuning of the MiniLM, where auto_mode takes it, comes before this rule: on short texts it won up to 51.
 SHORT_TEXT_ROWS_PER_CLASS = 20
 # the share of the time budget that embedding every training row may take before fine-tuning is the cheaper route
 EMBEDDING_BUDGET_SHARE = 0.8
@@ -73,17 +73,17 @@ def _route(config: TrainConfig, data: Any) -> tuple[str, str]:
             f"most of the {budget:.0f} s budget"
         )
     words = words_per_text(data)
+    if auto_mode(data, name) == CONTRASTIVE:
+        return SETFIT, (
+            f"the sentence encoder {name}, fine-tuned on pairs of the rows (SetFit's objective), then a head fitted "
+            f"on its embeddings, as there are {per_class:.0f} training rows per class of {words:.0f} words on "
+            "average: on so few, it scored above the other routes measured (docs/encoders.md)"
+        )
     if data.task == Task.SINGLE_LABEL and words <= SHORT_TEXT_WORDS and per_class >= SHORT_TEXT_ROWS_PER_CLASS:
         return BUNDLED_BERT, (
             f"BERT fine-tuning, as there are {per_class:.0f} training rows per class of short texts ({words:.0f} "
-            f"words on average): on short texts fine-tuning scored higher than the sentence encoder from "
+            f"words on average): on short texts fine-tuning scored higher than the frozen sentence encoder from "
             f"{SHORT_TEXT_ROWS_PER_CLASS} rows per class (docs/encoders.md)"
-        )
-    if auto_mode(data, name) == CONTRASTIVE:
-        return SETFIT, (
-            f"the sentence encoder {name}, fine-tuned SetFit's way on pairs of the rows, then a head fitted on its "
-            f"embeddings, as there are {per_class:.0f} training rows per class: on so few, that beat the frozen "
-            "encoder and fine-tuning (docs/encoders.md)"
         )
     return SETFIT, (
         f"the sentence encoder {name} with a head fitted on its embeddings and the words, as there are "

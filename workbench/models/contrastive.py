@@ -106,7 +106,8 @@ def fine_tune(
         for group in optimizer.param_groups:
             group["lr"] = BODY_LR * linear_schedule(step - 1, warmup, total)
         preparing.report(f"Fine-tuning the encoder on pairs from {rows} (steps)", step - 1, total)
-        loss = batch_loss(encoder, [texts[i] for i in batch], similarity_matrix(*[[labels[i] for i in batch]] * 2))
+        batch_labels = [labels[i] for i in batch]
+        loss = batch_loss(encoder, [texts[i] for i in batch], similarity_matrix(batch_labels, batch_labels))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(encoder.parameters(), MAX_GRAD_NORM)
         optimizer.step()
