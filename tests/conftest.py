@@ -1,5 +1,6 @@
-"""Shared fixtures: a tiny random BERT saved as a model folder, a learnable synthetic sentiment CSV, the digits
-CSV, and trained runs that several test files read (trained once per session to keep the suite fast)."""
+"""Shared fixtures: a tiny random BERT saved as a model folder and as a sentence-transformers folder, a learnable
+synthetic sentiment CSV, the digits CSV, and trained runs that several test files read (trained once per session to
+keep the suite fast)."""
 
 import os
 
@@ -38,6 +39,34 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory) -> Path:
+    """A 1-layer, 32-wide random BERT with mean pooling and normalisation, saved as a sentence-transformers folder."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as st_modules
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-encoder")
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    BertModel(config).save_pretrained(folder / "bert")
+    BertTokenizerFast(vocab=str(vocab_file)).save_pretrained(folder / "bert")
+    transformer = st_modules.Transformer(str(folder / "bert"), max_seq_length=32)
+    modules = [transformer, st_modules.Pooling(32, pooling_mode="mean"), st_modules.Normalize()]
+    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "st"))
+    return folder / "st"
 
 
 @pytest.fixture(scope="session")
