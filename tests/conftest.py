@@ -16,12 +16,12 @@ import pytest
 from engine_helpers import VOCAB, trained_run, write_digits_csv, write_sentiment_csv
 
 
-@pytest.fixture(scope="session")
-def tiny_bert_dir(tmp_path_factory) -> Path:
+def save_tiny_bert(folder: Path, layers: int, positions: int) -> Path:
+    """A random 32-wide BERT over the test vocabulary, with its tokenizer, saved as a model folder."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
+    folder.mkdir(parents=True, exist_ok=True)
     vocab_file = folder / "vocab.txt"
     vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
     # transformers 5 silently ignores `vocab_file=` here (every word becomes [UNK]); `vocab=` takes the file.
@@ -30,10 +30,10 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     config = BertConfig(
         vocab_size=len(VOCAB),
         hidden_size=32,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=128,
+        max_position_embeddings=positions,
     )
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
@@ -42,28 +42,19 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory) -> Path:
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), layers=2, positions=128)
+
+
+@pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory) -> Path:
-    """A 1-layer, 32-wide random BERT with mean pooling and normalisation, saved as a sentence-transformers folder."""
-    import torch
+    """A 1-layer tiny BERT with mean pooling and normalisation, saved as a sentence-transformers folder."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as st_modules
-    from transformers import BertConfig, BertModel, BertTokenizerFast
 
     folder = tmp_path_factory.mktemp("tiny-encoder")
-    vocab_file = folder / "vocab.txt"
-    vocab_file.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(VOCAB),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    BertModel(config).save_pretrained(folder / "bert")
-    BertTokenizerFast(vocab=str(vocab_file)).save_pretrained(folder / "bert")
-    transformer = st_modules.Transformer(str(folder / "bert"), max_seq_length=32)
+    bert = save_tiny_bert(folder / "bert", layers=1, positions=64)
+    transformer = st_modules.Transformer(str(bert), max_seq_length=32)
     modules = [transformer, st_modules.Pooling(32, pooling_mode="mean"), st_modules.Normalize()]
     SentenceTransformer(modules=modules, device="cpu").save(str(folder / "st"))
     return folder / "st"
