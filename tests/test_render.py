@@ -38,6 +38,14 @@ def test_log_says_how_much_of_the_run_fits_the_budget():
     assert "Time budget 5m 00s: 210 steps (7 epochs) fit, at 1.25s a step." in log
 
 
+def test_log_says_when_the_epochs_end_the_run_before_the_budget():
+    planned = Planned(step=2, total_steps=504, epochs=3.0, budget_seconds=300.0, seconds_per_step=0.25, all_epochs=True)
+
+    assert render.describe_event(planned) == (
+        "Time budget 5m 00s: all 504 steps (3 epochs) fit, at 0.25s a step: the run ends before it."
+    )
+
+
 def test_the_bar_takes_a_new_plan_at_once_and_the_log_keeps_the_latest_plan():
     started, planned, step = budgeted_events()
     replanned = Planned(step=120, total_steps=180, epochs=6.0, budget_seconds=300.0, seconds_per_step=1.5)

@@ -8,7 +8,7 @@ from engine_helpers import of_kind, run_to_end
 from workbench import train as train_module
 from workbench.budget import FIRST_PLAN_STEP
 from workbench.config import TrainConfig
-from workbench.events import Evaluated, Finished, Planned, Step
+from workbench.events import Evaluated, Finished, Planned, Step, describe_event
 
 
 def test_a_time_budget_fits_an_auto_length_run_into_it(digits_data, tmp_path):
@@ -111,6 +111,7 @@ def test_the_whole_run_ends_within_its_budget_as_costs_change(
     assert steps[-1].step == steps[-1].total_steps == finished.step  # the bar's total is the end that was kept
     assert steps[-1].learning_rate == pytest.approx(0.0, abs=1e-12)  # the schedule was re-aimed at that end
     assert finished.step < events[0].total_steps  # the budget, not the epochs' bound, ended it
+    assert not of_kind(events, Planned)[-1].all_epochs
 
 
 def test_a_run_shorter_than_an_epoch_leaves_room_for_its_one_evaluation(monkeypatch, digits_data, tmp_path):
@@ -121,6 +122,17 @@ def test_a_run_shorter_than_an_epoch_leaves_room_for_its_one_evaluation(monkeypa
 
     assert len(of_kind(events, Evaluated)) == 1 and events[-1].step < 60
     assert 0.95 * 60 <= events[-1].elapsed_seconds <= 1.02 * 60
+
+
+def test_a_run_whose_epochs_all_fit_ends_before_the_budget_and_says_so(monkeypatch, digits_data, tmp_path):
+    clock = FakeClock(lambda n: 0.01, 0.1)  # the epochs' bound takes seconds of the minute
+
+    events = run_on_fake_clock(monkeypatch, digits_data, tmp_path, clock)
+
+    planned = of_kind(events, Planned)
+    assert planned[-1].all_epochs and planned[-1].total_steps == events[0].total_steps == events[-1].step
+    assert events[-1].elapsed_seconds < 30
+    assert "all " in describe_event(planned[-1]) and "the run ends before it" in describe_event(planned[-1])
 
 
 def test_a_run_replans_as_the_steps_slow_down(monkeypatch, digits_data, tmp_path):

@@ -101,6 +101,7 @@ class Planned:
     epochs: float
     budget_seconds: float
     seconds_per_step: float
+    all_epochs: bool = False  # every step of the epochs' upper bound fits: the run ends before the budget does
     kind: str = "planned"
 
 
@@ -224,10 +225,9 @@ def describe_event(event: Event) -> str:
             f"{event.learning_rate:.2e}, {event.samples_per_second:.1f} rows/s, ETA {duration(event.eta_seconds)}"
         )
     if isinstance(event, Planned):
-        return (
-            f"Time budget {duration(event.budget_seconds)}: {event.total_steps} steps ({event.epochs:g} epochs) "
-            f"fit, at {event.seconds_per_step:.2f}s a step."
-        )
+        fit = f"{'all ' if event.all_epochs else ''}{event.total_steps} steps ({event.epochs:g} epochs) fit"
+        before = ": the run ends before it" if event.all_epochs else ""
+        return f"Time budget {duration(event.budget_seconds)}: {fit}, at {event.seconds_per_step:.2f}s a step{before}."
     if isinstance(event, Evaluated) and event.epoch == 0:  # a model fitted by a solver, scored once
         return f"The fitted model on the validation rows: loss {event.loss:.4f}, {scores_words(event.scores)}."
     if isinstance(event, Evaluated):

@@ -233,6 +233,7 @@ class TrainingRun:
             epochs=round(self.total_steps / self.steps_per_epoch, 2),
             budget_seconds=self.budget.seconds,
             seconds_per_step=round(seconds_per_step, 4),
+            all_epochs=self.total_steps >= self.budget.max_steps,
         )
 
     def run(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
