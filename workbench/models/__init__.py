@@ -109,14 +109,11 @@ def route_reason(config: TrainConfig, data: Any) -> str:
 
 def with_family_defaults(config: TrainConfig, family: ModelFamily, train_rows: int) -> TrainConfig:
     """Fill the settings left empty with the defaults of the model family, scaled to the size of the data: on small
-    data an epoch is a few steps, so the epochs grow until the run takes `min_steps` (and patience with them); on
-    larger data, where the family sets `full_steps`, they shrink until the run takes about that many."""
+    data an epoch is a few steps, so the epochs grow until the run takes `min_steps` (and patience with them)."""
     defaults = family.defaults
     batch_size = config.batch_size or defaults.batch_size
     steps_per_epoch = math.ceil(train_rows / batch_size / config.grad_accumulation)
     epochs = config.epochs or max(defaults.epochs, math.ceil(defaults.min_steps / steps_per_epoch))
-    if not config.epochs and defaults.full_steps:
-        epochs = min(epochs, max(defaults.min_epochs, math.ceil(defaults.full_steps / steps_per_epoch)))
     patience = defaults.patience if epochs == defaults.epochs else max(defaults.patience, epochs // 4)
     return dataclasses.replace(
         config, batch_size=batch_size, epochs=epochs, patience=patience if config.patience is None else config.patience

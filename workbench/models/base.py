@@ -35,16 +35,12 @@ class ModelBundle:
 @dataclass(frozen=True)
 class FamilyDefaults:
     """The settings a family trains with when they are left on auto. The epochs are an upper bound (the time budget
-    and early stopping end runs sooner); on small data they grow until the run takes at least `min_steps` steps, and
-    where `full_steps` is set, on larger data they shrink until it takes about that many, to no fewer than
-    `min_epochs`."""
+    and early stopping end runs sooner); on small data they grow until the run takes at least `min_steps` steps."""
 
     epochs: int
     batch_size: int
     patience: int
     min_steps: int
-    full_steps: int | None = None
-    min_epochs: int = 1
 
 
 @dataclass

@@ -298,10 +298,7 @@ class BertFamily:
     """Any BERT-family encoder with a new classification head, fine-tuned whole."""
 
     kind, title = "bert", "BERT"
-    # 10 epochs on a few hundred rows (the drug reviews scored 0.52 against 0.48 for 4); on a few thousand, the common
-    # recipe's 3: on the tweets' 2,688 training rows (168 steps an epoch) 3 epochs scored 0.808 / 0.814 in 137 s
-    # (seeds 42 / 1) where the 5-minute budget's 6-7 scored 0.798 / 0.787 in 300 s (docs/benchmarks.md)
-    defaults = FamilyDefaults(epochs=10, batch_size=16, patience=3, min_steps=100, full_steps=500, min_epochs=3)
+    defaults = FamilyDefaults(epochs=10, batch_size=16, patience=3, min_steps=100)
     needs_text = True
     reads_features = False
     is_transformers_model = True

@@ -15,7 +15,7 @@ from ..devices import device_summary
 from ..events import Evaluated, Step, event_to_dict
 from ..jobs import Job
 from ..labels import Task
-from ..models import FAMILIES, FamilyDefaults, choose_model, family_for, route_reason
+from ..models import FAMILIES, choose_model, family_for, route_reason
 from ..models.catalog import model_choices
 from . import render
 from .common import Context, data_choice, data_spec, user_errors
@@ -52,21 +52,13 @@ def describe_model(model: str, state: dict[str, Any] | None) -> str:
     return f"{picked}Task: **{data.task.value}** ({TASK_HEADS[data.task]}).\n\n{panel}"
 
 
-def epochs_text(defaults: FamilyDefaults) -> str:
-    """A family's epochs on auto, as the Train tab explains them."""
-    fewer = (
-        f"; fewer on large data: about {defaults.full_steps} steps, at least {defaults.min_epochs} epochs"
-        if defaults.full_steps
-        else ""
-    )
-    more = f"more on small data, so that the run takes at least {defaults.min_steps} steps"
-    return f"up to {defaults.epochs} epochs ({more}{fewer})"
-
-
 def auto_defaults_text() -> str:
     """What "auto" means for each family, from the families' own defaults."""
     parts = [
-        f"{family.title}: {epochs_text(family.defaults)}, batch {family.defaults.batch_size}" for family in FAMILIES
+        f"{family.title}: up to {family.defaults.epochs} epochs "
+        f"(more on small data, so that it takes at least {family.defaults.min_steps} steps), batch "
+        f"{family.defaults.batch_size}"
+        for family in FAMILIES
     ]
     return (
         f"Empty settings are auto — {'; '.join(parts)}; as many epochs as fit the time budget "
