@@ -41,6 +41,15 @@ def save_tiny_bert(folder: Path, layers: int, positions: int) -> Path:
     return folder
 
 
+@pytest.fixture
+def default_install(monkeypatch):
+    """The encoders of the default install (the bundled MiniLM alone), whatever extras this machine has: auto's
+    routes depend on them."""
+    from workbench import encoders
+
+    monkeypatch.setattr(encoders, "mpnet_part_files", lambda: None)
+
+
 @pytest.fixture(scope="session")
 def tiny_bert_dir(tmp_path_factory) -> Path:
     return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), layers=2, positions=128)

@@ -186,7 +186,7 @@ def short_or_long_texts(folder: Path, rows: int, padding: int = 0):
     return load_data(DataSpec(path=str(path)), seed=0)
 
 
-def test_auto_fine_tunes_bert_on_short_texts_beyond_what_contrastive_mode_takes(tmp_path, monkeypatch):
+def test_auto_fine_tunes_bert_on_short_texts_beyond_what_contrastive_mode_takes(tmp_path, monkeypatch, default_install):
     auto = TrainConfig(time_budget=5)
     many = short_or_long_texts(tmp_path, 200)  # 80 training rows per class of 4-11 words
     some = short_or_long_texts(tmp_path, 120)  # 48

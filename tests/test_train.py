@@ -293,7 +293,7 @@ def test_early_stopping_restores_the_best_epoch(digits_data, tmp_path):
 # ---------------------------------------------------------------------------------------------- choosing a model
 
 
-def test_auto_picks_by_the_data_and_the_mlp_for_numbers(text_data, digits_data):
+def test_auto_picks_by_the_data_and_the_mlp_for_numbers(text_data, digits_data, default_install):
     assert choose_model(TrainConfig(), text_data) == "setfit"  # 36 rows per class of short texts: contrastive mode
     assert choose_model(TrainConfig(), digits_data) == "mlp"
     assert choose_model(TrainConfig(model="mlp"), text_data) == "mlp"

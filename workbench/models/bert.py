@@ -33,6 +33,11 @@ from .base import FamilyDefaults, ModelBundle, OnnxModule, error_reason, paramet
 
 BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
 CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts are truncated on the CPU
+# Fine-tuning on a CPU leaves out attention dropout and takes the eager attention: PyTorch's fused CPU attention has
+# no dropout, so with it the unfused path draws a random mask over every attention weight (batch x heads x length^2),
+# and without it the fused kernel trains slower than the eager one. MiniLM steps on this project's CPU: 1.35x faster
+# on the drug reviews, 1.07x on tweets (docs/benchmarks.md). A GPU fuses attention with dropout, and keeps both.
+ATTENTION_DROPOUT_NAMES = ("attention_probs_dropout_prob", "attention_dropout")  # BERT, MPNet...; DistilBERT
 PREDICT_BATCH = 32
 
 
@@ -80,10 +85,11 @@ PROBLEM_TYPES = {  # transformers' name for each task: `pipeline` reads it to ap
 
 
 def load_pretrained(
-    name: str, labels: Sequence[str], task: Task = Task.SINGLE_LABEL
+    name: str, labels: Sequence[str], task: Task = Task.SINGLE_LABEL, attention_dropout: bool = True
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load tokenizer and model with a fresh head for these labels (one output for regression), the task recorded
-    in its config; fail with one clear sentence."""
+    in its config; fail with one clear sentence. Without `attention_dropout` the model is built with none, and with
+    the eager attention, while its config keeps the pretrained value (what a later fine-tuning would start from)."""
     source = resolve_source(name)
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected here, not news
@@ -97,10 +103,16 @@ def load_pretrained(
             trust_remote_code=False,
         )
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        pretrained = {} if attention_dropout else without_attention_dropout(config)
         # safetensors only: a Hub repo or folder that ships only a pickled checkpoint is refused, not unpickled
         model = AutoModelForSequenceClassification.from_pretrained(
-            source, config=config, use_safetensors=True, trust_remote_code=False
+            source,
+            config=config,
+            use_safetensors=True,
+            trust_remote_code=False,
+            **({} if attention_dropout else {"attn_implementation": "eager"}),
         )
+        model.config.update(pretrained)  # the layers were built without it; the saved config says what it was
     except (OSError, ValueError, KeyError) as error:
         reason = error_reason(error)
         raise ValueError(
@@ -110,6 +122,14 @@ def load_pretrained(
     finally:
         hf_logging.set_verbosity(verbosity)
     return model, tokenizer
+
+
+def without_attention_dropout(config: Any) -> dict[str, float]:
+    """Set the config's attention dropout to 0 (before the model is built from it); returns the values it had."""
+    pretrained = {name: getattr(config, name) for name in ATTENTION_DROPOUT_NAMES if hasattr(config, name)}
+    for name in pretrained:
+        setattr(config, name, 0.0)
+    return pretrained
 
 
 class LengthGroupedBatches(Sampler[list[int]]):
@@ -164,7 +184,7 @@ def build(
             f"BERT needs a text column, but this CSV has only numeric features "
             f"({list_names(data.columns.features)}); choose the MLP ('mlp') for it."
         )
-    model, tokenizer = load_pretrained(model_name, data.labels.names, data.task)
+    model, tokenizer = load_pretrained(model_name, data.labels.names, data.task, attention_dropout=on_gpu)
     model_max = model_max_length(model.config, tokenizer)
     pairs = data.columns.text_pair is not None
     if max_length is None:
@@ -207,6 +227,7 @@ def build(
             "parameters": parameter_count(model),
             "architecture": type(model).__name__,
             "source": model_name,
+            "attention_dropout": on_gpu,
         },
     )
 
