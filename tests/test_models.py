@@ -8,6 +8,7 @@ import torch
 
 from workbench.config import BUNDLED_BERT, TrainConfig
 from workbench.models import FAMILIES, family_for, family_of_kind
+from workbench.models.cpu_dropout import CpuDropout
 from workbench.predict import Predictor
 
 
@@ -60,7 +61,9 @@ def test_bert_fine_tunes_without_attention_dropout_on_a_cpu_only(tiny_bert_dir, 
     layer = bundle.model.bert.encoder.layer[0]
     assert layer.attention.self.dropout.p == (0.1 if on_gpu else 0.0)
     assert bundle.model.config._attn_implementation == ("sdpa" if on_gpu else "eager")  # the faster without dropout
-    assert layer.output.dropout.p == 0.1  # the other dropouts stay
+    assert layer.output.dropout.p == 0.1  # the other dropouts stay, drawn the CPU's cheaper way there
+    assert isinstance(layer.output.dropout, CpuDropout) is not on_gpu
+    assert any(type(m) is torch.nn.Dropout and m.p > 0 for m in bundle.model.modules()) is on_gpu
     assert bundle.model.config.attention_probs_dropout_prob == 0.1  # what the saved config.json says
     assert bundle.info["attention_dropout"] is on_gpu  # and run.json records how it was trained
 
