@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from .. import preparing
 from ..budget import linear_schedule
+from .cpu_dropout import use_cpu_dropout
 
 TEXT_BATCH = 32  # texts a step: as many as SetFit's default batch of 16 pairs embeds
 SETFIT_PAIR_BATCH = 16  # SetFit's default batch of pairs, for counting the steps its run would take
@@ -95,7 +96,9 @@ def fine_tune(
     """Train the encoder for as many steps as SetFit's run would take, or fewer when the `seconds` given would run
     out first; the encoder is left in eval mode."""
     planned = total = setfit_steps(labels)
-    optimizer = torch.optim.AdamW(decay_groups(encoder), lr=BODY_LR)
+    if next(encoder.parameters()).device.type == "cpu":
+        use_cpu_dropout(encoder)  # the same dropout with cheaper masks: with the fused AdamW, 3-8% faster steps
+    optimizer = torch.optim.AdamW(decay_groups(encoder), lr=BODY_LR, fused=True)
     warmup = math.ceil(WARMUP * planned)
     started = first_done = clock()
     encoder.train()
