@@ -30,7 +30,7 @@ from ..data import ModelInputs, list_names
 from ..devices import fast_matmuls
 from ..labels import Task
 from .base import FamilyDefaults, ModelBundle, OnnxModule, error_reason, parameter_count
-from .cpu_training import for_cpu_training
+from .cpu_dropout import use_cpu_dropout
 
 BUNDLED_ALIASES = {BUNDLED_BERT, "bundled", "default", "all-minilm-l6-v2"}
 CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts are truncated on the CPU
@@ -38,7 +38,7 @@ CPU_MAX_LENGTH = 256  # when the length is derived from the data, longer texts a
 # no dropout, so with it the unfused path draws a random mask over every attention weight (batch x heads x length^2),
 # and without it the fused kernel trains slower than the eager one. MiniLM steps on this project's CPU: 1.35x faster
 # on the drug reviews, 1.07x on tweets (docs/benchmarks.md). A GPU fuses attention with dropout, and keeps both.
-# The other dropouts stay, their masks drawn the CPU's cheaper way, and the attention stays in bf16 (cpu_training.py).
+# The other dropouts stay, with their masks drawn the CPU's cheaper way (cpu_dropout.py).
 ATTENTION_DROPOUT_NAMES = ("attention_probs_dropout_prob", "attention_dropout")  # BERT, MPNet...; DistilBERT
 PREDICT_BATCH = 32
 
@@ -188,7 +188,7 @@ def build(
         )
     model, tokenizer = load_pretrained(model_name, data.labels.names, data.task, attention_dropout=on_gpu)
     if not on_gpu:
-        for_cpu_training(model)
+        use_cpu_dropout(model)
     model_max = model_max_length(model.config, tokenizer)
     pairs = data.columns.text_pair is not None
     if max_length is None:

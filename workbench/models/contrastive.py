@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from .. import preparing
 from ..budget import linear_schedule
-from .cpu_training import use_cpu_dropout
+from .cpu_dropout import use_cpu_dropout
 
 TEXT_BATCH = 32  # texts a step: as many as SetFit's default batch of 16 pairs embeds
 SETFIT_PAIR_BATCH = 16  # SetFit's default batch of pairs, for counting the steps its run would take
