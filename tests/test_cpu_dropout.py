@@ -39,11 +39,17 @@ def test_gradients_pass_through_the_kept_elements_only():
     assert torch.allclose(x.grad[y != 0], torch.full_like(x.grad[y != 0], 1 / 0.75))
 
 
-def test_in_eval_it_is_the_identity_and_bf16_stays_bf16():
-    x = torch.randn(4, 8, dtype=torch.bfloat16)
+def test_in_eval_it_is_the_identity_and_bf16_stays_bf16_and_unbiased():
+    x = (1 + torch.rand(256, 1024)).bfloat16()
 
+    y = CpuDropout(0.1).train()(x)
+
+    kept = y != 0
     assert CpuDropout(0.1).eval()(x) is x
-    assert CpuDropout(0.1).train()(x).dtype == torch.bfloat16
+    assert y.dtype == torch.bfloat16
+    # each kept value times 1/0.9, rounded once: the scale itself in bf16 (1.109) would make them 0.16% low
+    assert abs((y[kept].float() / x[kept].float()).mean().item() - 1 / 0.9) < 0.0005
+    assert torch.equal(CpuDropout(1.0).train()(x), torch.zeros_like(x))
 
 
 def test_only_dropouts_that_drop_are_replaced():
