@@ -65,7 +65,7 @@ def run_ours(csv_path: Path, folder: str, bf16: bool = True) -> float:
         output=folder,
     )
     events = list(train(config, data))
-    evaluate_run(started_of(events).run_dir, test_csv())
+    evaluate_run(started_of(events).run_dir, drug_test_csv())
     return [e for e in events if e.kind == "step"][-1].samples_per_second
 
 
@@ -117,13 +117,13 @@ def run_trainer(csv_path: Path, folder: str, bf16: bool = False) -> float:
     trainer.train()
     rate = len(rows) / (time.perf_counter() - start)
     trainer.save_model(folder)
-    with test_csv().open(newline="", encoding="utf-8") as handle:
+    with drug_test_csv().open(newline="", encoding="utf-8") as handle:
         texts = [r["text"] for r in csv.DictReader(handle)]
     trainer.predict(datasets.Dataset.from_dict(dict(tokenizer(texts, truncation=True, max_length=MAX_LENGTH))))
     return rate
 
 
-def test_csv() -> Path:
+def drug_test_csv() -> Path:
     return write_csvs(HERE / ".data")[1]
 
 
