@@ -12,7 +12,8 @@ title and first 60 words, split 80/20 with a fixed seed), 4,200 rated tweets as 
         k training rows per class drawn 5 times (the same draws for every contender), scored on the test rows:
         our frozen head on each encoder (`--setfit-mode frozen`); peers: the setfit library's defaults on the same
         encoder (`setfit`, SetFit 1.2.0, installed by hand: it is no dependency of the workbench), our contrastive
-        mode (`contrastive`), and fine-tuning the bundled MiniLM with the workbench's defaults (`bert`)
+        mode (`contrastive`), and fine-tuning the bundled MiniLM with the workbench's defaults (`bert`),
+        or all-mpnet-base-v2 (`mpnet`, the encoders extra)
     --peer-draws N    the peers run on the first N draws only (they take minutes each on 2 cores)
     --peer-shots, --peer-encoders   the shots and encoders the setfit and contrastive peers run on
     --bert-budget M   minutes of the fine-tuning peer's time budget (default: the workbench's 5)
@@ -51,6 +52,7 @@ from workbench.train import train
 
 DATA = Path(__file__).resolve().parent / ".data"
 ENCODERS = {"mpnet": "all-mpnet-base-v2", "minilm": "bundled-minilm"}
+FINE_TUNING_PEERS = {"bert": "minilm", "mpnet": "mpnet"}  # --peers name: the encoder fine-tuned as BERT
 BBC_WORDS = 60
 
 
@@ -226,9 +228,10 @@ def fewshot(args: argparse.Namespace) -> None:
                     if "contrastive" in peers:
                         settings = {"model": "setfit", "encoder": ENCODERS[short], "setfit_mode": "contrastive"}
                         keep(f"contrastive_{short}", workbench_route(path, test, label, seed, **settings), d)
-                if "bert" in peers:
-                    settings = {"model": "bundled-minilm", "time_budget": args.bert_budget}
-                    keep("finetune_minilm", workbench_route(path, test, label, seed, **settings), d)
+                for peer, short in FINE_TUNING_PEERS.items():
+                    if peer in peers:
+                        settings = {"model": ENCODERS[short], "time_budget": args.bert_budget}
+                        keep(f"finetune_{short}", workbench_route(path, test, label, seed, **settings), d)
         report(
             "encoder_routes_fewshot",
             set=args.set,

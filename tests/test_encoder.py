@@ -168,7 +168,7 @@ def test_auto_takes_either_encoder_at_160_rows_per_class_unless_embedding_outlas
     assert choose_model(short, data) == "bundled-minilm" and "most of the 30 s budget" in route_reason(short, data)
 
 
-def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(tmp_path):
+def test_auto_takes_the_encoder_for_few_rows_per_class_and_fine_tuning_for_many(tmp_path, default_install):
     small = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "small.csv", rows=40, seed=1))), seed=0)
     large = load_data(DataSpec(path=str(write_sentiment_csv(tmp_path / "large.csv", rows=1200, seed=1))), seed=0)
     auto = TrainConfig(time_budget=5)

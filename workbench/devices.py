@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import platform
+import time
 from collections.abc import Iterator
 
 import accelerate.optimizer
@@ -147,6 +148,31 @@ def training_precision(accelerator: Accelerator, model: torch.nn.Module, cpu_bf1
     if device.type != "cpu":
         return accelerator.mixed_precision
     return "bf16" if cpu_bf16 and native_bf16(device) and parameter_count(model) >= SMALL_MODEL else "no"
+
+
+def training_device() -> torch.device:
+    """The device a run here trains on, a CUDA GPU or the CPU, known before an accelerator is made."""
+    return torch.device("cuda" if torch.cuda.is_available() and not cpu_processes() else "cpu")
+
+
+@functools.cache
+def training_matmul_gflops() -> float:
+    """GFLOP/s of a 1024 x 1024 matmul on the training device, in the precision BERT trains in there (bf16 where the
+    hardware has it), the best of 20 after a warm-up: the benchmarks' peak, and how auto scales the base models'
+    measured costs to this machine (models/catalog.py). About 0.2 s on a 2-core CPU, once a process."""
+    device = training_device()
+    dtype = torch.bfloat16 if native_bf16(device) else torch.float32
+    a, b = (torch.randn(1024, 1024, dtype=dtype, device=device) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(20):
+        synchronize(device)
+        start = time.perf_counter()
+        a @ b
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * 1024**3 / best / 1e9
 
 
 def autocast_on_cpu(precision: str, device: torch.device) -> contextlib.AbstractContextManager:

@@ -76,6 +76,7 @@ class Started:
     max_length: int | None = None
     run_dir: str = ""
     task: str = "single-label"
+    route: str = ""  # why auto chose this model, when it did
     kind: str = "started"
 
 
@@ -218,6 +219,7 @@ def describe_event(event: Event) -> str:
         return (
             f"Started {event.model} ({event.task}) on {event.device} ({precision_words(event.precision)}): "
             f"{event.train_rows} training rows, {event.validation_rows} validation rows, {steps}{length}."
+            + (f" {event.route}" if event.route else "")
         )
     if isinstance(event, Step):
         return (

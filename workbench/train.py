@@ -35,7 +35,7 @@ from .devices import (
     training_precision,
 )
 from .events import Evaluated, Event, Failed, Finished, Planned, Started, Status, Step, Stopped
-from .models import ModelBundle, choose_model, family_for, with_family_defaults
+from .models import ModelBundle, auto_choice, family_for, with_family_defaults
 from .scoring import evaluation_estimate, logits_of, predict_loader, shard_batches
 from .tasks import is_better, rules_for
 
@@ -60,7 +60,7 @@ def train(
     accelerator = make_accelerator(config)
     set_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    model_name = choose_model(config, data)
+    model_name, route = auto_choice(config, data)
     family = family_for(model_name)
     budget_seconds = config.time_budget * 60 if config.epochs is None and config.time_budget else None
     if budget_seconds and config.patience is None:  # the user gave the time: the budget, not patience, ends the run
@@ -75,6 +75,8 @@ def train(
     except preparing.PreparationStopped:
         yield Stopped(step=0, elapsed_seconds=round(clock() - started, 1), saved=False)
         return
+    if route:  # recorded in run.json and said when the run starts
+        bundle.info["route"] = route
     lr = config.lr or family.default_lr(bundle.info["parameters"])
     precision = training_precision(accelerator, bundle.model, config.cpu_bf16)
     record = runs.new_record(config, data, bundle, family.kind, describe_device(accelerator), lr, precision)
@@ -195,6 +197,7 @@ class TrainingRun:
             max_length=self.bundle.info.get("max_length"),
             task=data.task.value,
             run_dir=str(run_dir or ""),
+            route=self.bundle.info.get("route", ""),
         )
 
     @property

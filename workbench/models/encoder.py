@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .. import encoders, preparing
-from ..config import AUTO, SETFIT
+from ..config import SETFIT
 from ..data import ModelInputs, list_names
 from ..runs import atomic_write_json, atomic_write_with
 from ..tasks import rules_for
@@ -334,12 +334,7 @@ class EncoderFamily:
         return 1e-2  # a linear head on normalised embeddings: logistic regression's scale of steps
 
     def build(self, data: Any, model_name: str, config: Any, generator: torch.Generator, on_gpu: bool) -> ModelBundle:
-        bundle = build(data, config, generator)
-        if str(config.model).lower() == AUTO:
-            from . import route_reason
-
-            bundle.info["route"] = route_reason(config, data)
-        return bundle
+        return build(data, config, generator)
 
     def load(self, run_dir: Path) -> EncoderScorer:
         return EncoderScorer(*load_run(run_dir))

@@ -4,6 +4,7 @@ reload."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..devices import device_summary
 from ..events import Evaluated, Step, event_to_dict
 from ..jobs import Job
 from ..labels import Task
-from ..models import FAMILIES, choose_model, family_for, route_reason
+from ..models import FAMILIES, auto_choice, family_for
 from ..models.catalog import model_choices
 from . import render
 from .common import Context, data_choice, data_spec, user_errors
@@ -35,20 +36,22 @@ def prepared_data(state: dict[str, Any] | None) -> PreparedData | None:
     return load_data(data_spec(state))
 
 
-def describe_model(model: str, state: dict[str, Any] | None) -> str:
-    """The model panel: what 'auto' picks for the loaded data, and that model's parts and parameter counts. Data
-    that cannot train yet (the Data tab says why) leaves the panel about the model alone, not an error."""
+def describe_model(model: str, state: dict[str, Any] | None, config: TrainConfig | None = None) -> str:
+    """The model panel: what 'auto' picks for the loaded data (and the form's time budget and epochs, which decide
+    how large a model fits), and that model's parts and parameter counts. Data that cannot train yet (the Data tab
+    says why) leaves the panel about the model alone, not an error."""
     try:
         data, not_ready = prepared_data(state), ""
     except ValueError:
         data, not_ready = None, "The data loaded in the Data tab is not ready to train yet (it says why).\n\n"
-    chosen = choose_model(TrainConfig(model=model), data) if data is not None else model
+    config = dataclasses.replace(config or TrainConfig(), model=model)
+    chosen, why = auto_choice(config, data) if data is not None else (model, "")
     if chosen.lower() == AUTO:  # no data yet: auto will pick by the data
         chosen = BUNDLED_BERT
     panel = render.model_panel(family_for(chosen).describe(chosen, data))
     if data is None:
         return not_ready + panel
-    picked = f"{route_reason(TrainConfig(model=model), data)} " if model.lower() == AUTO else ""  # which and why
+    picked = f"{why} " if why else ""  # which and why
     return f"{picked}Task: **{data.task.value}** ({TASK_HEADS[data.task]}).\n\n{panel}"
 
 
@@ -174,8 +177,14 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
         yield from watch(ctx, job)
 
     @user_errors
-    def on_describe(model_name: str, state: dict[str, Any] | None = None) -> str:
-        return describe_model(ctx.check_model_name(model_name) or AUTO, state)
+    def on_describe(
+        model_name: str,
+        state: dict[str, Any] | None = None,
+        time_budget: float | None = None,
+        epochs: int | None = None,
+    ) -> str:
+        config = read_settings({"time_budget": time_budget, "epochs": epochs}, TrainConfig)  # empty: the default
+        return describe_model(ctx.check_model_name(model_name) or AUTO, state, config)
 
     training = start.click(
         with_settings_parameters(on_train, form),
@@ -186,9 +195,12 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
         concurrency_limit=None,
     )
     stop.click(on_stop, inputs=[job_id, ctx.visitor], outputs=[throughput], api_name="stop", concurrency_limit=None)
-    model.change(on_describe, inputs=[model, ctx.data], outputs=[panel], api_name="describe_model")
+    described = [model, ctx.data, form["time_budget"], form["epochs"]]  # what auto's choice depends on
+    model.change(on_describe, inputs=described, outputs=[panel], api_name="describe_model")
+    for setting in (form["time_budget"], form["epochs"]):
+        setting.change(on_describe, inputs=described, outputs=[panel], api_visibility="private")
     ctx.data.change(model_for_new_data, inputs=[ctx.data, model], outputs=[model], api_visibility="private").then(
-        on_describe, inputs=[model, ctx.data], outputs=[panel], api_visibility="private"
+        on_describe, inputs=described, outputs=[panel], api_visibility="private"
     )
     return {
         "training": training,
