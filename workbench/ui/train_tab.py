@@ -5,7 +5,7 @@ reload."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -144,6 +144,31 @@ def stop_job(job: Job | None) -> str:
     return f"Training {job.status}." if job.finished else "Stopping after the current step…"
 
 
+def wire_model_panel(ctx: Context, form: dict[str, Any], panel: gr.Markdown) -> Callable[..., str]:
+    """Describe the model in the panel whenever what auto's choice depends on changes: the model box, the loaded
+    data (which also resets the model box), the time budget and the epochs. Returns the describing handler."""
+
+    @user_errors
+    def on_describe(
+        model_name: str,
+        state: dict[str, Any] | None = None,
+        time_budget: float | None = None,
+        epochs: int | None = None,
+    ) -> str:
+        config = read_settings({"time_budget": time_budget, "epochs": epochs}, TrainConfig)  # empty: the default
+        return describe_model(ctx.check_model_name(model_name) or AUTO, state, config)
+
+    model = form["model"]
+    described = [model, ctx.data, form["time_budget"], form["epochs"]]
+    model.change(on_describe, inputs=described, outputs=[panel], api_name="describe_model")
+    for setting in (form["time_budget"], form["epochs"]):
+        setting.change(on_describe, inputs=described, outputs=[panel], api_visibility="private")
+    ctx.data.change(model_for_new_data, inputs=[ctx.data, model], outputs=[model], api_visibility="private").then(
+        on_describe, inputs=described, outputs=[panel], api_visibility="private"
+    )
+    return on_describe
+
+
 def create_train_tab(ctx: Context) -> dict[str, Any]:
     with gr.Row():
         with gr.Column(scale=2):
@@ -176,16 +201,6 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
             return
         yield from watch(ctx, job)
 
-    @user_errors
-    def on_describe(
-        model_name: str,
-        state: dict[str, Any] | None = None,
-        time_budget: float | None = None,
-        epochs: int | None = None,
-    ) -> str:
-        config = read_settings({"time_budget": time_budget, "epochs": epochs}, TrainConfig)  # empty: the default
-        return describe_model(ctx.check_model_name(model_name) or AUTO, state, config)
-
     training = start.click(
         with_settings_parameters(on_train, form),
         inputs=[ctx.data, ctx.visitor],
@@ -195,13 +210,7 @@ def create_train_tab(ctx: Context) -> dict[str, Any]:
         concurrency_limit=None,
     )
     stop.click(on_stop, inputs=[job_id, ctx.visitor], outputs=[throughput], api_name="stop", concurrency_limit=None)
-    described = [model, ctx.data, form["time_budget"], form["epochs"]]  # what auto's choice depends on
-    model.change(on_describe, inputs=described, outputs=[panel], api_name="describe_model")
-    for setting in (form["time_budget"], form["epochs"]):
-        setting.change(on_describe, inputs=described, outputs=[panel], api_visibility="private")
-    ctx.data.change(model_for_new_data, inputs=[ctx.data, model], outputs=[model], api_visibility="private").then(
-        on_describe, inputs=described, outputs=[panel], api_visibility="private"
-    )
+    on_describe = wire_model_panel(ctx, form, panel)
     return {
         "training": training,
         "reattach": on_reattach,
