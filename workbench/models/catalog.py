@@ -15,8 +15,8 @@ from .encoder import EMBED_SECONDS
 
 TOKEN_SAMPLE_ROWS = 2000  # the rows tokenised to learn the data's mean length (the first ones: no draw to repeat)
 VALIDATION_ROW_COST = 1 / 3  # scoring a validation row runs the forward pass alone, about a third of a training row
-# the fewest reference-machine seconds a cost is scaled down to: a GPU's matmuls are hundreds of times this CPU's,
-# but a small model's steps there are bound by other costs (no GPU measured yet; the scale only has to say "fits")
+# the smallest factor a cost is scaled by on a faster machine: a GPU's matmuls are hundreds of times this CPU's, but a
+# small model's steps there are bound by other costs (no GPU measured yet; there the scale only has to say "fits")
 FASTEST_SCALE = 0.05
 
 
