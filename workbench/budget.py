@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 FIRST_PLAN_STEP = 2  # the first step, with its one-off costs, is not timed; the second is
 RECENT_STEPS = 8  # the step time is measured over at least this many recent steps
@@ -106,3 +107,12 @@ def linear_schedule(done: int, warmup: int, total: int) -> float:
     if done < warmup:
         return done / max(1, warmup)
     return max(0.0, (total - done) / max(1, total - warmup))
+
+
+def with_budget(config: Any) -> tuple[Any, float | None]:
+    """A run's settings and its time budget in seconds (none when the epochs are set or the budget is 0); with one,
+    the budget, not patience, ends the run unless patience was asked for: the user gave the time."""
+    seconds = config.time_budget * 60 if config.epochs is None and config.time_budget else None
+    if seconds and config.patience is None:
+        config = replace(config, patience=0)
+    return config, seconds

@@ -10,7 +10,6 @@ restores the best epoch's weights. Seeded and reproducible on the CPU.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from accelerate import Accelerator
 from accelerate.utils import broadcast_object_list, set_seed
 
 from . import preparing, runs, trackers
-from .budget import SAVE_BYTES_PER_SECOND, Budget, linear_schedule
+from .budget import SAVE_BYTES_PER_SECOND, Budget, linear_schedule, with_budget
 from .config import TrainConfig
 from .data import PreparedData
 from .devices import (
@@ -48,15 +47,6 @@ def never() -> bool:
     return False
 
 
-def _with_budget(config: TrainConfig) -> tuple[TrainConfig, float | None]:
-    """The run's time budget in seconds (none when the epochs are set or the budget is 0); with one, the budget,
-    not patience, ends the run unless patience was asked for: the user gave the time."""
-    budget_seconds = config.time_budget * 60 if config.epochs is None and config.time_budget else None
-    if budget_seconds and config.patience is None:
-        config = dataclasses.replace(config, patience=0)
-    return config, budget_seconds
-
-
 def train(
     config: TrainConfig,
     data: PreparedData,
@@ -71,7 +61,7 @@ def train(
     generator = torch.Generator().manual_seed(config.seed)
     model_name, route = auto_choice(config, data)
     family = family_for(model_name)
-    config, budget_seconds = _with_budget(config)
+    config, budget_seconds = with_budget(config)
     config = with_family_defaults(config, family, len(data.train))
     try:  # a slow build (an encoder embedding every row) tells how far it is, and can be stopped
         bundle = yield from preparing.build_reporting(
