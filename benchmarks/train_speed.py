@@ -143,23 +143,12 @@ def child(side: str, csv_path: Path) -> None:
 
 
 def matmul_peaks() -> dict[str, float]:
-    """GFLOP/s of a 1024 x 1024 matmul in fp32 and bf16 on this machine, the best of 20 (after a warm-up)."""
+    """GFLOP/s of a 1024 x 1024 matmul in fp32 and bf16 on this machine's CPU (`devices.matmul_gflops`)."""
     import torch
 
-    peaks = {}
-    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        a, b = torch.randn(1024, 1024, dtype=dtype), torch.randn(1024, 1024, dtype=dtype)
-        for _ in range(3):
-            a @ b
-        best = min(timed_matmul(a, b) for _ in range(20))
-        peaks[name] = round(2 * 1024**3 / best / 1e9, 1)
-    return peaks
+    from workbench.devices import matmul_gflops
 
-
-def timed_matmul(a, b) -> float:
-    start = time.perf_counter()
-    a @ b
-    return time.perf_counter() - start
+    return {name: round(matmul_gflops(dtype), 1) for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))}
 
 
 def useful_gflops_per_row(csv_path: Path) -> float:

@@ -155,13 +155,9 @@ def training_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() and not cpu_processes() else "cpu")
 
 
-@functools.cache
-def training_matmul_gflops() -> float:
-    """GFLOP/s of a 1024 x 1024 matmul on the training device, in the precision BERT trains in there (bf16 where the
-    hardware has it), the best of 20 after a warm-up: the benchmarks' peak, and how auto scales the base models'
-    measured costs to this machine (models/catalog.py). About 0.2 s on a 2-core CPU, once a process."""
-    device = training_device()
-    dtype = torch.bfloat16 if native_bf16(device) else torch.float32
+def matmul_gflops(dtype: torch.dtype, device: torch.device = torch.device("cpu")) -> float:
+    """GFLOP/s of a 1024 x 1024 matmul on `device` in `dtype`, the best of 20 after a warm-up: the machine's peak for
+    what costs most in training (the benchmarks compare against it)."""
     a, b = (torch.randn(1024, 1024, dtype=dtype, device=device) for _ in range(2))
     for _ in range(3):
         a @ b
@@ -173,6 +169,15 @@ def training_matmul_gflops() -> float:
         synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * 1024**3 / best / 1e9
+
+
+@functools.cache
+def training_matmul_gflops() -> float:
+    """`matmul_gflops` on the training device in the precision BERT trains in there (bf16 where the hardware has
+    it): how auto scales the base models' measured costs to this machine (models/catalog.py). About 0.2 s on a
+    2-core CPU, once a process."""
+    device = training_device()
+    return matmul_gflops(torch.bfloat16 if native_bf16(device) else torch.float32, device)
 
 
 def autocast_on_cpu(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
