@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import datasets
 import pytest
+import torch
 from engine_helpers import run_to_end, write_sentiment_csv
 
 from workbench import devices, encoders
@@ -17,6 +18,8 @@ from workbench.data import load_data
 from workbench.events import Started
 from workbench.models import MIN_FINE_TUNE_EPOCHS, auto_choice
 from workbench.models.catalog import FASTEST_SCALE, FINE_TUNE_COSTS, REFERENCE_GFLOPS, fine_tune_epochs, mean_tokens
+
+MEASURED_SPEED = devices.training_matmul_gflops.__wrapped__  # the probe itself, uncached
 
 
 def machine_speed(monkeypatch, gflops: float) -> None:
@@ -72,6 +75,18 @@ def test_with_the_minilm_alone_installed_the_reason_reads_as_before(default_inst
     model, why = auto_choice(TrainConfig(time_budget=5), many_short_reviews)
 
     assert model == encoders.MINILM and why.startswith("Auto chose BERT fine-tuning, as there are 480 training rows")
+
+
+def test_choosing_the_model_leaves_the_runs_random_numbers_alone(mpnet_installed, many_short_reviews, monkeypatch):
+    """Auto measures the machine after the run's seed is set; the model it picks must start (head, dropout) as it
+    would where the user named it."""
+    monkeypatch.setattr(devices, "training_matmul_gflops", MEASURED_SPEED)
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+
+    torch.manual_seed(7)
+    auto_choice(TrainConfig(time_budget=5), many_short_reviews)
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_the_epochs_that_fit_follow_the_budget_the_rows_and_the_machines_speed(monkeypatch):

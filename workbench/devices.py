@@ -157,8 +157,10 @@ def training_device() -> torch.device:
 
 def matmul_gflops(dtype: torch.dtype, device: torch.device = torch.device("cpu")) -> float:
     """GFLOP/s of a 1024 x 1024 matmul on `device` in `dtype`, the best of 20 after a warm-up: the machine's peak for
-    what costs most in training (the benchmarks compare against it)."""
-    a, b = (torch.randn(1024, 1024, dtype=dtype, device=device) for _ in range(2))
+    what costs most in training (the benchmarks compare against it). Its own random numbers: auto calls it after
+    the run's seed is set, and the model must start the same whether auto or the user named it."""
+    numbers = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(1024, 1024, generator=numbers).to(device, dtype) for _ in range(2))
     for _ in range(3):
         a @ b
     best = float("inf")
