@@ -1,5 +1,7 @@
 """What the Train tab shows when a time budget shortens a run: the bar counts to the new total, the log says why."""
 
+import pandas as pd
+
 from workbench.events import Evaluated, Finished, Planned, Started, Status, Step
 from workbench.ui import render
 
@@ -90,7 +92,8 @@ def test_the_data_chart_puts_the_largest_class_first_and_a_histogram_lowest_firs
     histogram = [(0.0, 1000.0, 5), (1000.0, 2000.0, 9), (2000.0, 3000.0, 1)]
     frame, title, _ = render.label_distribution({"task": "regression", "target": {"histogram": histogram}})
     assert title == "Target histogram"
-    assert (list(frame["label"]), list(frame["rows"])) == (["≥ 0", "≥ 1k", "≥ 2k"], [5, 9, 1])
+    assert (list(frame["from"]), list(frame["rows"])) == ([0.0, 1000.0, 2000.0], [5, 9, 1])
+    assert isinstance(frame["from"].dtype, pd.CategoricalDtype)  # bars named by their starts, not a numeric axis
 
 
 def test_rows_to_look_at_show_the_answers_first_and_the_text_last():

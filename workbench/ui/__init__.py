@@ -30,6 +30,7 @@ CSS = """
 .wb-progress-text { margin-top: 6px; font-size: 0.95em; }
 .wb-warning p { color: #b45309; }
 .wb-muted p { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.wb-hidden { display: none !important; }  /* hidden, yet drawn (the Data tab's charts: see _create_charts) */
 """
 
 INTRO = (

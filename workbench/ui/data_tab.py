@@ -29,45 +29,48 @@ def _preview(table: Any) -> Any:
 
 
 NOT_READY = "⚠️ **Not ready to train:**"
+HIDDEN = "wb-hidden"  # a chart out of sight yet drawn: an unmounted (visible=False) chart fails in the page
 
 
-def _summarise(state: dict[str, Any]) -> tuple[str, Any, str]:
-    """The summary, the label chart and a warning for the chosen columns and task. Data that cannot train with them
-    (one class, a stray word in a numeric target, ...) still loads: the reason shows where the summary would, and
-    the user can choose another column or task."""
+def _summarise(state: dict[str, Any]) -> tuple[str, Any, Any, str]:
+    """The summary, the two charts (the labels' shown, or the target's histogram) and a warning for the chosen columns
+    and task. Data that cannot train with them (one class, a stray word in a numeric target, ...) still loads: the
+    reason shows where the summary would, and the user can choose another column or task."""
     try:
         summary = load_data(data_spec(state)).summary()
     except ValueError as error:
-        return f"{NOT_READY} {error}", _empty_chart(), ""
+        return f"{NOT_READY} {error}", *_no_bars(), ""
     frame, title, warning = render.label_distribution(summary)
-    chart = gr.BarPlot(frame, label=title)  # the data and the label only: see `_create_chart`
-    return render.data_summary_text(summary), chart, f"⚠️ {warning}" if warning else ""
+    shown, hidden = gr.BarPlot(frame, label=title, elem_classes=[]), gr.BarPlot(elem_classes=[HIDDEN])
+    charts = (hidden, shown) if summary.get("task") == "regression" else (shown, hidden)
+    return render.data_summary_text(summary), *charts, f"⚠️ {warning}" if warning else ""
 
 
-def _create_chart() -> gr.BarPlot:
-    """The label chart, whose settings stay as set here. Gradio applies an update's settings before its data, and a
-    changed setting (title, limits, sort) redraws the chart from the data it still holds while the new data goes to
-    the drawing being replaced: the old bars would stay under the new title. So an update brings only the data and
-    the label (the label is not part of the drawing), and the bars' order follows once the data is in. Bars start
-    at zero; no fixed height, which would cut the axis off under the label."""
-    chart = gr.BarPlot(x="label", y="rows", label="Class balance", show_label=True, y_lim=[0, None])
-    chart.change(_order_bars, inputs=[chart], outputs=[chart], show_progress="hidden", api_visibility="private")
-    return chart
+def _create_charts() -> tuple[gr.BarPlot, gr.BarPlot]:
+    """The labels' chart (classes or labels, the largest first) and the target's histogram (its ranges, the lowest
+    first); one shows at a time. Each chart's settings stay as set here, the order included, and an update brings only
+    the data, the label and whether it shows: Gradio applies an update's settings before its data, so a setting
+    changed with the data redraws the chart from the previous file's data, and an order set a moment after the data
+    was lost now and then on the chart's first drawing. Bars start at zero; no fixed height, which would cut the axis
+    off under the label."""
+    labels = gr.BarPlot(x="label", y="rows", label="Class balance", show_label=True, y_lim=[0, None], sort="-y")
+    histogram = gr.BarPlot(
+        x="from",
+        y="rows",
+        x_title="target, from",
+        x_axis_format=",.3~r",  # short numbers (1,010; 0.25; 1,230,000): twelve bars share the axis
+        label="Target histogram",
+        show_label=True,
+        y_lim=[0, None],
+        elem_classes=[HIDDEN],
+    )
+    return labels, histogram
 
 
-def _empty_chart() -> Any:
+def _no_bars() -> tuple[Any, Any]:
     """No bars (data that cannot train): an empty table, as a chart emptied to None fails in Gradio's plot script."""
-    return gr.BarPlot(pd.DataFrame({"label": [], "rows": []}), label="Labels")
-
-
-def _order_bars(plot: dict[str, Any] | None) -> Any:
-    """The bars in the order of the rows (classes largest first, a histogram's ranges lowest first), as an explicit
-    order: data put into a drawn chart keeps the old places of the bars whose labels it had. Setting it redraws the
-    chart, now from the new data."""
-    if not plot or not plot.get("data"):
-        return gr.skip()
-    at = plot["columns"].index("label")
-    return gr.BarPlot(sort=[row[at] for row in plot["data"]])
+    empty = pd.DataFrame({"label": [], "rows": []})
+    return gr.BarPlot(empty, label="Labels", elem_classes=[]), gr.BarPlot(elem_classes=[HIDDEN])
 
 
 def _none_if_unset(value: str | None) -> str | None:
@@ -135,7 +138,7 @@ def other_sheet_view(error: ValueError, sheet: str, sheets: list[str]) -> tuple:
         gr.update(value=AUTO),
         gr.update(value=AUTO),
         reason,
-        _empty_chart(),
+        *_no_bars(),
         "",
         None,
         picker,
@@ -219,7 +222,7 @@ def create_data_tab(ctx: Context) -> None:
         with gr.Column(scale=2):
             summary = gr.Markdown("Upload a table with a text or numeric columns and a label column.")
             warning = gr.Markdown(elem_classes=["wb-warning"])
-            balance = _create_chart()
+            charts = _create_charts()
     preview = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=360)
 
     @user_errors
@@ -237,7 +240,7 @@ def create_data_tab(ctx: Context) -> None:
                 raise
             return other_sheet_view(error, sheet, sheets)
 
-    outputs = [preview, *choices, summary, balance, warning, ctx.data, sheet]
+    outputs = [preview, *choices, summary, *charts, warning, ctx.data, sheet]
     upload.upload(on_load_data, inputs=[upload], outputs=outputs, api_name="load_data")
     sheet.input(on_load_data, inputs=[upload, sheet], outputs=outputs, api_name="load_sheet")
     _wire_hub_choice(ctx, hub, outputs)
@@ -248,6 +251,6 @@ def create_data_tab(ctx: Context) -> None:
         dropdown.input(
             on_change_columns,
             inputs=[*choices, ctx.data],
-            outputs=[summary, balance, warning, ctx.data],
+            outputs=[summary, *charts, warning, ctx.data],
             **({"api_name": "set_columns"} if dropdown is choices[0] else {"api_visibility": "private"}),
         )

@@ -131,17 +131,11 @@ def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
     return frame, warning
 
 
-def _short(number: float) -> str:
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(number) >= limit:
-            return f"{number / limit:.3g}{suffix}"
-    return f"{number:.3g}"
-
-
 def target_histogram(histogram: Sequence[Sequence[float]]) -> pd.DataFrame:
-    """The target's histogram (low, high, rows per range) as bars, lowest range first."""
-    names = [f"≥ {_short(low)}" for low, _, _ in histogram]  # short: twelve bars share the axis
-    return pd.DataFrame({"label": names, "rows": [int(n) for _, _, n in histogram]})
+    """The target's histogram (low, high, rows per range) as bars, one per range, named by where it starts. The starts
+    are numbers the chart orders lowest first and writes shortly; categories, so each range is a bar of its own."""
+    starts = pd.Categorical([float(low) for low, _, _ in histogram])
+    return pd.DataFrame({"from": starts, "rows": [int(n) for _, _, n in histogram]})
 
 
 def label_distribution(summary: dict[str, Any]) -> tuple[pd.DataFrame, str, str | None]:
