@@ -95,6 +95,10 @@ def test_the_data_chart_puts_the_largest_class_first_and_a_histogram_lowest_firs
     assert (list(frame["from"]), list(frame["rows"])) == ([0.0, 1000.0, 2000.0], [5, 9, 1])
     assert isinstance(frame["from"].dtype, pd.CategoricalDtype)  # bars named by their starts, not a numeric axis
 
+    narrow = [(1000 + i / 12, 1000 + (i + 1) / 12, 1) for i in range(12)]  # a target from 1,000 to 1,001
+    starts = list(render.target_histogram(narrow)["from"])
+    assert starts[:3] == [1000.0, 1000.0833, 1000.1667] and len(set(starts)) == 12  # every bar named apart
+
 
 def test_rows_to_look_at_show_the_answers_first_and_the_text_last():
     """A long text wraps in the last column; the true and predicted answers stay in view, never scrolled away."""

@@ -58,7 +58,7 @@ def _create_charts() -> tuple[gr.BarPlot, gr.BarPlot]:
         x="from",
         y="rows",
         x_title="target, from",
-        x_axis_format=",.3~r",  # short numbers (1,010; 0.25; 1,230,000): twelve bars share the axis
+        x_axis_format=",.12~r",  # the starts as rounded (1,012; 0.25; 1,000.0833), thousands marked
         label="Target histogram",
         show_label=True,
         y_lim=[0, None],

@@ -4,6 +4,7 @@ No gradio here, so every picture of the state can be tested without a browser.""
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,8 +134,11 @@ def class_balance(summary: dict[str, Any]) -> tuple[pd.DataFrame, str | None]:
 
 def target_histogram(histogram: Sequence[Sequence[float]]) -> pd.DataFrame:
     """The target's histogram (low, high, rows per range) as bars, one per range, named by where it starts. The starts
-    are numbers the chart orders lowest first and writes shortly; categories, so each range is a bar of its own."""
-    starts = pd.Categorical([float(low) for low, _, _ in histogram])
+    are numbers the chart orders lowest first, rounded to a hundredth of a range (neighbours stay apart however
+    narrow the target's spread); categories, so each range is a bar of its own."""
+    width = histogram[0][1] - histogram[0][0] if histogram else 1.0
+    digits = 2 - math.floor(math.log10(width))  # 407.4 wide: whole numbers; 0.1 wide: three decimals
+    starts = pd.Categorical([round(float(low), digits) for low, _, _ in histogram])
     return pd.DataFrame({"from": starts, "rows": [int(n) for _, _, n in histogram]})
 
 
