@@ -16,45 +16,67 @@ from . import render
 from .common import Context, user_errors
 
 
+def _create_run_picker() -> tuple[gr.Dropdown, gr.Button, gr.Button, gr.Button, gr.Button]:
+    """The run to act on, and the buttons: refresh the list, load the run, download it, delete it."""
+    with gr.Row():
+        return (
+            gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True, scale=3),
+            gr.Button("Refresh", scale=1),
+            gr.Button("Load into Evaluate and Predict", scale=1),
+            gr.Button("Download as zip", scale=1),
+            gr.Button("Delete", variant="stop", scale=1),
+        )
+
+
+def _create_push_panel() -> tuple[gr.Textbox, gr.Textbox, gr.Button]:
+    """The repo id, a token for this push only (never stored, logged or shown again) and the Push button."""
+    with gr.Accordion("Push to the Hugging Face Hub", open=False), gr.Row():
+        repo_id = gr.Textbox(label="Repo id", placeholder="your-name/model-name", scale=2)
+        token = gr.Textbox(label="Token with write access (or set HF_TOKEN)", type="password", scale=2)
+        return repo_id, token, gr.Button("Push", scale=1)
+
+
+def _create_export_panel() -> tuple[gr.Radio, gr.Button]:
+    """The ONNX weights to write (fp32 or int8) and the Export button."""
+    with gr.Accordion("Export to ONNX for faster predictions", open=False), gr.Row():
+        weights = gr.Radio(
+            ["fp32", "int8"],
+            value="fp32",
+            label="Weights (int8: a quarter of the size and faster; a few answers may differ)",
+            scale=3,
+        )
+        return weights, gr.Button("Export", scale=1)
+
+
+def _runs_view(listed: list[runs.RunSummary]) -> tuple:
+    """The runs table and the run picker, on the newest run."""
+    frame = render.runs_frame(listed)
+    frame["export"] = [export.export_status(r.path) for r in listed]  # last: the API's columns keep their places
+    return frame, gr.update(choices=[r.id for r in listed], value=listed[0].id if listed else None)
+
+
+def _zip_run(run_dir: Path) -> str:
+    """The run's folder as a zip in a fresh temporary folder (unpacked, a folder `transformers.pipeline` loads)."""
+    target = Path(tempfile.mkdtemp(prefix="workbench-download-")) / run_dir.name
+    return shutil.make_archive(str(target), "zip", root_dir=run_dir.parent, base_dir=run_dir.name)
+
+
 def create_runs_tab(ctx: Context) -> dict:
     table = gr.Dataframe(label="Runs", interactive=False, wrap=True)
-    with gr.Row():
-        selected = gr.Dropdown(label="Run", choices=[], interactive=True, allow_custom_value=True, scale=3)
-        refresh = gr.Button("Refresh", scale=1)
-        load = gr.Button("Load into Evaluate and Predict", scale=1)
-        download = gr.Button("Download as zip", scale=1)
-        delete = gr.Button("Delete", variant="stop", scale=1)
+    selected, refresh, load, download, delete = _create_run_picker()
     archive = gr.File(label="Run archive", interactive=False, visible=False)
-    with gr.Accordion("Push to the Hugging Face Hub", open=False):
-        with gr.Row():
-            repo_id = gr.Textbox(label="Repo id", placeholder="your-name/model-name", scale=2)
-            # the token is used for this push only: never stored, logged or shown again
-            token = gr.Textbox(label="Token with write access (or set HF_TOKEN)", type="password", scale=2)
-            push = gr.Button("Push", scale=1)
-    with gr.Accordion("Export to ONNX for faster predictions", open=False):
-        with gr.Row():
-            weights = gr.Radio(
-                ["fp32", "int8"],
-                value="fp32",
-                label="Weights (int8: a quarter of the size and faster; a few answers may differ)",
-                scale=3,
-            )
-            export_button = gr.Button("Export", scale=1)
+    repo_id, token, push = _create_push_panel()
+    weights, export_button = _create_export_panel()
     notice = gr.Markdown()
 
     def on_list_runs(visitor: str | None = None, request: gr.Request = None) -> tuple:
-        listed = runs.list_runs(ctx.workspace(visitor, request))
-        newest = listed[0].id if listed else None
-        frame = render.runs_frame(listed)
-        frame["export"] = [export.export_status(r.path) for r in listed]  # last: the API's columns keep their places
-        return frame, gr.update(choices=[r.id for r in listed], value=newest)
+        return _runs_view(runs.list_runs(ctx.workspace(visitor, request)))
 
     @user_errors
     def on_download(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:
         run_dir = ctx.run_dir(run_id, visitor, request)
         runs.require_loadable(run_dir)
-        target = Path(tempfile.mkdtemp(prefix="workbench-download-")) / run_dir.name
-        return shutil.make_archive(str(target), "zip", root_dir=run_dir.parent, base_dir=run_dir.name)
+        return _zip_run(run_dir)
 
     @user_errors
     def on_delete(run_id: str | None, visitor: str | None = None, request: gr.Request = None) -> str:
